@@ -1,0 +1,122 @@
+//! One error type for the HTTP boundary and one JSON envelope: a stable machine-readable `code`
+//! and a human message in the user's language. Internal details go to the log, never to the
+//! client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The user sent something we cannot accept; `message` says what and how to fix it.
+    #[error("{code}: {message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{code}: {message}")]
+    Conflict { code: &'static str, message: String },
+    /// The school exists but its service is suspended by the operator.
+    #[error("school suspended")]
+    Suspended,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl AppError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn invalid_field(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Suspended => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients switch on, and the Chinese message shown to people.
+    pub fn code_and_message(&self) -> (&str, &str) {
+        match self {
+            Self::Invalid { code, message, .. } | Self::Conflict { code, message } => {
+                (code, message)
+            }
+            Self::NotFound => ("not_found", "请求的页面或数据不存在。"),
+            Self::Unauthorized => ("unauthorized", "请先登录，或登录已过期，请重新登录。"),
+            Self::Forbidden => ("forbidden", "您没有执行此操作的权限。"),
+            Self::Suspended => ("school_suspended", "该学校的服务已暂停，请联系所在教育局。"),
+            Self::Internal(_) => ("internal", "服务器内部错误，请稍后重试；问题已记录。"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(e) = &self {
+            // Display only: a database error's Debug form carries row values (key details).
+            tracing::error!(error.message = %format!("{e:#}"), "request failed");
+        }
+        let (code, message) = self.code_and_message();
+        let field = match &self {
+            Self::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let body = Envelope {
+            error: Body {
+                code,
+                message,
+                field,
+            },
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
