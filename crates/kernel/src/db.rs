@@ -23,7 +23,12 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.application_name("xuegong"))
+            // A runaway query must not hold a pooled connection (and its tenant) for long.
+            .connect_with(
+                options
+                    .application_name("xuegong")
+                    .options([("statement_timeout", "30s")]),
+            )
             .await?;
         Ok(Self { pool })
     }
@@ -128,3 +133,6 @@ impl DistrictTx {
         self.tx.commit().await
     }
 }
+
+/// The schema migrations, compiled into the binary. Run them as the owner role.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -1,0 +1,139 @@
+//! Accounts that sign in: platform accounts (operators and district staff, outside any school)
+//! and school accounts (inside one school, behind RLS).
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+use xg_kernel::{DistrictId, TenantTx};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformRole {
+    Operator,
+    DistrictAdmin,
+}
+
+impl PlatformRole {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::DistrictAdmin => "district_admin",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PlatformAccount {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: PlatformRole,
+    pub district_id: Option<DistrictId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("an account named '{0}' already exists")]
+    Exists(String),
+    #[error("a district admin needs a district, an operator must not have one")]
+    DistrictMismatch,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub async fn create_platform_account(
+    conn: &mut PgConnection,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    role: PlatformRole,
+    district: Option<DistrictId>,
+) -> Result<Uuid, AccountError> {
+    if (role == PlatformRole::DistrictAdmin) != district.is_some() {
+        return Err(AccountError::DistrictMismatch);
+    }
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "insert into platform_accounts (id, username, display_name, password_hash, role, district_id)
+         values ($1, $2, $3, $4, $5, $6) on conflict (username) do nothing",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(role.key())
+    .bind(district.map(|d| d.as_uuid()))
+    .execute(conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AccountError::Exists(username.to_owned()));
+    }
+    Ok(id)
+}
+
+pub async fn find_platform_account(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Option<PlatformAccount>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, String, String, Option<Uuid>)> = sqlx::query_as(
+        "select id, username, display_name, password_hash, role, district_id
+           from platform_accounts where username = $1",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(
+        |(id, username, display_name, password_hash, role, district)| PlatformAccount {
+            id,
+            username,
+            display_name,
+            password_hash,
+            role: if role == "operator" {
+                PlatformRole::Operator
+            } else {
+                PlatformRole::DistrictAdmin
+            },
+            district_id: district.map(DistrictId::from_uuid),
+        },
+    ))
+}
+
+#[derive(Clone, Debug)]
+pub struct SchoolAccount {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub roles: Vec<String>,
+}
+
+pub async fn find_school_account(
+    tx: &mut TenantTx,
+    username: &str,
+) -> Result<Option<SchoolAccount>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, String, bool, Vec<String>)> = sqlx::query_as(
+        "select a.id, a.username, a.display_name, a.password_hash, a.must_change_password,
+                coalesce(array_agg(r.role_key order by r.role_key)
+                         filter (where r.role_key is not null), '{}')
+           from school_accounts a
+           left join account_roles r on r.tenant_id = a.tenant_id and r.account_id = a.id
+          where a.tenant_id = $1 and a.username = $2
+          group by a.tenant_id, a.id",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(username)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(
+        |(id, username, display_name, password_hash, must_change_password, roles)| SchoolAccount {
+            id,
+            username,
+            display_name,
+            password_hash,
+            must_change_password,
+            roles,
+        },
+    ))
+}
