@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::i18n::Catalog;
+
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
@@ -80,15 +82,16 @@ impl AppError {
 
     /// The stable code clients switch on, and the Chinese message shown to people.
     pub fn code_and_message(&self) -> (&str, &str) {
+        let zh = Catalog::zh();
         match self {
             Self::Invalid { code, message, .. } | Self::Conflict { code, message } => {
                 (code, message)
             }
-            Self::NotFound => ("not_found", "请求的页面或数据不存在。"),
-            Self::Unauthorized => ("unauthorized", "请先登录，或登录已过期，请重新登录。"),
-            Self::Forbidden => ("forbidden", "您没有执行此操作的权限。"),
-            Self::Suspended => ("school_suspended", "该学校的服务已暂停，请联系所在教育局。"),
-            Self::Internal(_) => ("internal", "服务器内部错误，请稍后重试；问题已记录。"),
+            Self::NotFound => ("not_found", zh.t("error.not_found")),
+            Self::Unauthorized => ("unauthorized", zh.t("error.unauthorized")),
+            Self::Forbidden => ("forbidden", zh.t("error.forbidden")),
+            Self::Suspended => ("school_suspended", zh.t("error.suspended")),
+            Self::Internal(_) => ("internal", zh.t("error.internal")),
         }
     }
 }

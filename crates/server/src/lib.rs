@@ -1,1 +1,14 @@
+//! The Xuegong service: the HTTP application (tenant resolution, sessions, observability,
+//! portal pages) and the command line that runs, migrates and administers it.
 
+pub mod app;
+pub mod cli;
+pub mod health;
+pub mod observe;
+pub mod portal;
+pub mod schools;
+pub mod session;
+pub mod state;
+
+pub use app::{build_router, serve};
+pub use state::AppState;

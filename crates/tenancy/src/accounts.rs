@@ -137,3 +137,19 @@ pub async fn find_school_account(
         },
     ))
 }
+
+pub async fn find_school_account_by_id(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<SchoolAccount>, sqlx::Error> {
+    let username: Option<String> =
+        sqlx::query_scalar("select username from school_accounts where tenant_id = $1 and id = $2")
+            .bind(tx.tenant().as_uuid())
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+    match username {
+        Some(u) => find_school_account(tx, &u).await,
+        None => Ok(None),
+    }
+}

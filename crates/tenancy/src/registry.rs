@@ -170,3 +170,15 @@ pub async fn announce_change(conn: &mut PgConnection, slug: &str) -> Result<(), 
         .await?;
     Ok(())
 }
+
+pub async fn district_by_id(
+    conn: &mut PgConnection,
+    id: DistrictId,
+) -> Result<Option<District>, sqlx::Error> {
+    let row: Option<(Uuid, String, String)> =
+        sqlx::query_as("select id, slug, name from districts where id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(district_from_row))
+}

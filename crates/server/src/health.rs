@@ -1,0 +1,52 @@
+//! Liveness, readiness and metrics endpoints for the load balancer and the monitoring system.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The process is up. Deliberately touches nothing else, so a database outage does not get
+/// every replica restarted.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The instance can serve: the database answers as the service role and storage is writable.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let database = sqlx::query_scalar::<_, i32>("select 1")
+        .fetch_one(state.db.pool())
+        .await;
+    let storage = state.storage.check().await;
+    let ok = database.is_ok() && storage.is_ok();
+    if let Err(e) = &database {
+        tracing::warn!(error.message = %e, "readiness: database unavailable");
+    }
+    if let Err(e) = &storage {
+        tracing::warn!(error.message = %e, "readiness: storage unavailable");
+    }
+    let body = json!({
+        "database": if database.is_ok() { "ok" } else { "unavailable" },
+        "storage": if storage.is_ok() { "ok" } else { "unavailable" },
+        "storage_backend": state.storage.backend_name(),
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.metrics {
+        Some(handle) => handle.render().into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "metrics recorder not installed in this process",
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,74 @@
+//! Observability: one structured log event per request, Prometheus metrics, and tracing setup.
+//! The request log names the route pattern (never the raw path, which can carry personal data
+//! such as a student number), the status, latency, tenant and request id.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+use xg_kernel::config::LogFormat;
+
+use crate::schools::TenantTag;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub fn init_tracing(format: &LogFormat) {
+    let filter = EnvFilter::try_from_env("XUEGONG_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,aws=warn,hyper=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let result = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+    // A second init (tests start several apps in one process) keeps the first subscriber.
+    let _ = result;
+}
+
+/// Installs the global metrics recorder once and returns its handle for `/metrics`.
+pub fn init_metrics() -> Option<PrometheusHandle> {
+    PrometheusBuilder::new().install_recorder().ok()
+}
+
+pub async fn log_request(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+
+    let response = next.run(req).await;
+
+    let status = response.status().as_u16();
+    let latency = started.elapsed();
+    let tenant = response
+        .extensions()
+        .get::<TenantTag>()
+        .map(|t| t.0.as_str())
+        .unwrap_or("");
+    tracing::info!(
+        http.method = %method,
+        http.route = %route,
+        http.status = status,
+        http.latency_ms = latency.as_secs_f64() * 1000.0,
+        tenant = tenant,
+        request.id = %request_id,
+        "request"
+    );
+    let labels = [("route", route), ("status", status.to_string())];
+    metrics::counter!("xuegong_http_requests_total", &labels).increment(1);
+    metrics::histogram!("xuegong_http_request_duration_seconds", "route" => labels[0].1.clone())
+        .record(latency.as_secs_f64());
+    response
+}

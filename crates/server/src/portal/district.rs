@@ -1,0 +1,323 @@
+//! The district bureau's pages: its own schools, and onboarding a new school from a form. The
+//! form is turned into a manifest and goes through exactly the validation and transactional
+//! onboarding that `xuegong tenant onboard` uses.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use xg_kernel::i18n::Catalog;
+use xg_kernel::{AppError, DistrictId};
+use xg_tenancy::accounts::PlatformRole;
+use xg_tenancy::onboard::OnboardError;
+use xg_tenancy::{
+    District, Manifest, ManifestError, Module, Problem, SchoolKind, onboard, registry,
+};
+
+use super::forms::{Csrf, csrf_ok};
+use super::operator::require;
+use super::views::{DistrictView, district_view};
+use super::{csrf_error, error_page, render};
+use crate::session::Claims;
+use crate::state::AppState;
+
+#[derive(Default)]
+pub struct OnboardForm {
+    pub name: String,
+    pub slug: String,
+    pub kind: String,
+    pub subdomain: String,
+    pub admin_username: String,
+    pub admin_display_name: String,
+    pub modules: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "district.html")]
+struct DistrictPage {
+    m: &'static Catalog,
+    d: DistrictView,
+    csrf: String,
+    signed_in: String,
+    logout_action: &'static str,
+    notice: Option<String>,
+    errors: Vec<String>,
+    form: OnboardForm,
+    kinds: Vec<(&'static str, &'static str)>,
+    /// (key, label, checked)
+    modules: Vec<(&'static str, &'static str, bool)>,
+    can_suspend: bool,
+}
+
+struct Outcome {
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<String>,
+    form: OnboardForm,
+}
+
+async fn page(state: &AppState, headers: &HeaderMap, who: &Claims, out: Outcome) -> Response {
+    let Some(district_id) = who.district.map(DistrictId::from_uuid) else {
+        return error_page(AppError::Forbidden);
+    };
+    let loaded = async {
+        let mut tx = state.db.platform().await?;
+        let district = registry::district_by_id(tx.conn(), district_id).await?;
+        let schools = registry::list_schools(tx.conn(), Some(district_id)).await?;
+        Ok::<_, AppError>(district.map(|d| district_view(&d, &schools)))
+    };
+    let d = match loaded.await {
+        Ok(Some(d)) => d,
+        Ok(None) => return error_page(AppError::Forbidden),
+        Err(e) => return error_page(e),
+    };
+    let m = Catalog::zh();
+    let csrf = Csrf::for_page(state, headers);
+    let checked = |key: &str| {
+        if out.form.modules.is_empty() && out.errors.is_empty() {
+            true
+        } else {
+            out.form.modules.iter().any(|k| k == key)
+        }
+    };
+    let modules = Module::ALL
+        .iter()
+        .filter(|md| **md != Module::Organization)
+        .map(|md| (md.key(), md.label_zh(), checked(md.key())))
+        .collect();
+    let page = DistrictPage {
+        m,
+        d,
+        csrf: csrf.token.clone(),
+        signed_in: m.fmt("app.signed_in_as", &[("name", &who.name)]),
+        logout_action: "/logout",
+        notice: out.notice,
+        errors: out.errors,
+        form: out.form,
+        kinds: SchoolKind::ALL
+            .iter()
+            .map(|k| (k.key(), super::views::kind_label(*k)))
+            .collect(),
+        modules,
+        can_suspend: false,
+    };
+    csrf.attach(render(out.status, &page))
+}
+
+pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match require(&state, &headers, PlatformRole::DistrictAdmin) {
+        Ok(who) => {
+            let out = Outcome {
+                status: StatusCode::OK,
+                notice: None,
+                errors: Vec::new(),
+                form: OnboardForm {
+                    kind: "senior_high".into(),
+                    ..Default::default()
+                },
+            };
+            page(&state, &headers, &who, out).await
+        }
+        Err(res) => res,
+    }
+}
+
+pub async fn onboard_school(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(raw): Form<HashMap<String, String>>,
+) -> Response {
+    let who = match require(&state, &headers, PlatformRole::DistrictAdmin) {
+        Ok(who) => who,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&state, &headers, raw.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let field = |k: &str| raw.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let form = OnboardForm {
+        name: field("name"),
+        slug: field("slug"),
+        kind: field("kind"),
+        subdomain: field("subdomain"),
+        admin_username: field("admin_username"),
+        admin_display_name: field("admin_display_name"),
+        modules: Module::ALL
+            .iter()
+            .map(|m| m.key().to_owned())
+            .filter(|k| raw.contains_key(&format!("module.{k}")))
+            .collect(),
+    };
+    let m = Catalog::zh();
+    let fail = |status, errors, form| Outcome {
+        status,
+        notice: None,
+        errors,
+        form,
+    };
+
+    let district = {
+        let lookup = async {
+            let mut tx = state.db.platform().await?;
+            let id = who
+                .district
+                .map(DistrictId::from_uuid)
+                .ok_or(AppError::Forbidden)?;
+            let district = registry::district_by_id(tx.conn(), id).await?;
+            let taken = registry::find_school(tx.conn(), &form.slug)
+                .await?
+                .is_some();
+            Ok::<_, AppError>((district, taken))
+        };
+        match lookup.await {
+            Ok((Some(d), false)) => d,
+            Ok((Some(_), true)) => {
+                let msg = m.fmt("district.slug_taken", &[("slug", &form.slug)]);
+                return page(
+                    &state,
+                    &headers,
+                    &who,
+                    fail(StatusCode::CONFLICT, vec![msg], form),
+                )
+                .await;
+            }
+            Ok((None, _)) => return error_page(AppError::Forbidden),
+            Err(e) => return error_page(e),
+        }
+    };
+
+    let manifest = match manifest_from_form(&form, &district) {
+        Ok(manifest) => manifest,
+        Err(errors) => {
+            let errors = errors.iter().map(problem_zh).collect();
+            return page(
+                &state,
+                &headers,
+                &who,
+                fail(StatusCode::UNPROCESSABLE_ENTITY, errors, form),
+            )
+            .await;
+        }
+    };
+    match onboard(&state.db, &manifest).await {
+        Ok(report) => {
+            tracing::info!(tenant = %report.school.slug, "school onboarded from the portal");
+            let password = report.generated_admin_password.unwrap_or_default();
+            let notice = m.fmt(
+                "district.onboarded",
+                &[
+                    ("name", &report.school.name),
+                    ("username", &manifest.admin_username),
+                    ("password", &password),
+                ],
+            );
+            let out = Outcome {
+                status: StatusCode::OK,
+                notice: Some(notice),
+                errors: Vec::new(),
+                form: OnboardForm {
+                    kind: "senior_high".into(),
+                    ..Default::default()
+                },
+            };
+            page(&state, &headers, &who, out).await
+        }
+        Err(OnboardError::Manifest(errors)) => {
+            let errors = errors.iter().map(problem_zh).collect();
+            page(
+                &state,
+                &headers,
+                &who,
+                fail(StatusCode::UNPROCESSABLE_ENTITY, errors, form),
+            )
+            .await
+        }
+        Err(OnboardError::Internal(e)) => error_page(AppError::Internal(e)),
+    }
+}
+
+/// The org levels a new school starts with; its admin refines the tree afterwards.
+fn default_levels(kind: SchoolKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        SchoolKind::College => &[("college", "院系"), ("major", "专业"), ("class", "班级")],
+        SchoolKind::Vocational => &[("grade", "年级"), ("major", "专业"), ("class", "班级")],
+        _ => &[("grade", "年级"), ("class", "班级")],
+    }
+}
+
+/// Builds the manifest as a TOML document (never by string pasting, so no input can inject
+/// keys) and parses it like a file.
+fn manifest_from_form(
+    form: &OnboardForm,
+    district: &District,
+) -> Result<Manifest, Vec<ManifestError>> {
+    use toml::{Table, Value};
+    let s = |v: &str| Value::String(v.to_owned());
+    let mut school = Table::new();
+    school.insert("slug".into(), s(&form.slug));
+    school.insert("name".into(), s(&form.name));
+    school.insert("kind".into(), s(&form.kind));
+    school.insert("district".into(), s(district.slug.as_str()));
+    if !form.subdomain.is_empty() {
+        school.insert("subdomain".into(), s(&form.subdomain));
+    }
+    let kind = form
+        .kind
+        .parse::<SchoolKind>()
+        .unwrap_or(SchoolKind::SeniorHigh);
+    let levels = default_levels(kind)
+        .iter()
+        .map(|(key, name)| {
+            Value::Table(Table::from_iter([
+                ("key".to_owned(), s(key)),
+                ("name".to_owned(), s(name)),
+            ]))
+        })
+        .collect();
+    let mut org = Table::new();
+    org.insert("levels".into(), Value::Array(levels));
+    let mut admin = Table::new();
+    admin.insert("username".into(), s(&form.admin_username));
+    admin.insert("display_name".into(), s(&form.admin_display_name));
+
+    let mut doc = Table::new();
+    doc.insert(
+        "modules".into(),
+        Value::Array(form.modules.iter().map(|k| s(k)).collect()),
+    );
+    doc.insert("school".into(), Value::Table(school));
+    doc.insert("org".into(), Value::Table(org));
+    doc.insert("admin".into(), Value::Table(admin));
+    let text = toml::to_string(&doc).expect("a TOML table always serialises");
+    Manifest::parse("web form", &text)
+}
+
+/// One manifest problem as a Chinese sentence naming the form field.
+pub fn problem_zh(e: &ManifestError) -> String {
+    let m = Catalog::zh();
+    let key = format!("manifest.field.{}", e.field);
+    let label = if m.contains(&key) {
+        m.t(&key).to_owned()
+    } else {
+        e.field.clone()
+    };
+    let with = |k: &str, v: &str| m.fmt(k, &[("value", v)]);
+    let message = match &e.problem {
+        Problem::Empty => m.t("manifest.problem.empty").to_owned(),
+        Problem::InvalidSlug(v) => with("manifest.problem.invalid_slug", v),
+        Problem::UnknownKind(v, _) => with("manifest.problem.unknown_kind", v),
+        Problem::UnknownModule(v, _) => with("manifest.problem.unknown_module", v),
+        Problem::Duplicate(v) => with("manifest.problem.duplicate", v),
+        Problem::InvalidKey(v) => with("manifest.problem.invalid_key", v),
+        Problem::InvalidUsername(v) => with("manifest.problem.invalid_username", v),
+        Problem::PasswordTooShort => m.t("manifest.problem.password_too_short").to_owned(),
+        Problem::UnknownDistrict(v) => with("manifest.problem.unknown_district", v),
+        Problem::DistrictMismatch(v, _) => with("manifest.problem.district_mismatch", v),
+        Problem::SubdomainTaken(v, _) => with("manifest.problem.subdomain_taken", v),
+        other => with("manifest.problem.other", &other.to_string()),
+    };
+    format!("{label}：{message}")
+}

@@ -1,0 +1,67 @@
+//! What every form handler shares: the CSRF cookie and token, reading the signed-in account,
+//! and redirects.
+
+use std::time::Duration;
+
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use crate::session::{self, CSRF_COOKIE, Claims};
+use crate::state::AppState;
+
+/// The browser's CSRF cookie value, and a `Set-Cookie` header if it has none yet.
+pub struct Csrf {
+    pub token: String,
+    pub set_cookie: Option<String>,
+}
+
+impl Csrf {
+    pub fn for_page(state: &AppState, headers: &HeaderMap) -> Self {
+        match session::read_cookie(headers, CSRF_COOKIE) {
+            Some(existing) if existing.len() >= 32 => Self {
+                token: state.sessions.csrf_token(existing),
+                set_cookie: None,
+            },
+            _ => {
+                let fresh = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+                let cookie = session::set_cookie(
+                    CSRF_COOKIE,
+                    &fresh,
+                    Some(Duration::from_secs(7 * 24 * 3600)),
+                    state.config.cookie_secure,
+                );
+                Self {
+                    token: state.sessions.csrf_token(&fresh),
+                    set_cookie: Some(cookie),
+                }
+            }
+        }
+    }
+
+    /// Attaches the cookie (if new) to a rendered page.
+    pub fn attach(self, mut response: Response) -> Response {
+        if let Some(cookie) = self.set_cookie {
+            session::push_cookie(response.headers_mut(), cookie);
+        }
+        response
+    }
+}
+
+/// True if the submitted form token matches this browser's CSRF cookie.
+pub fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: Option<&str>) -> bool {
+    match (session::read_cookie(headers, CSRF_COOKIE), submitted) {
+        (Some(cookie), Some(token)) => state.sessions.csrf_matches(cookie, token),
+        _ => false,
+    }
+}
+
+/// The claims in `cookie`, if it holds a valid session.
+pub fn signed_in(state: &AppState, headers: &HeaderMap, cookie: &str) -> Option<Claims> {
+    session::read_cookie(headers, cookie).and_then(|token| state.sessions.verify(token))
+}
+
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}

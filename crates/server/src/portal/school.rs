@@ -1,0 +1,286 @@
+//! A school's own pages under `/s/{slug}/`: its landing page, sign-in for its accounts, and the
+//! signed-in overview. A session is bound to one school: a token issued at school A is not a
+//! session at school B, whichever cookie it arrives in.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Extension, OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use uuid::Uuid;
+use xg_kernel::i18n::Catalog;
+use xg_kernel::{AppError, password};
+use xg_tenancy::{School, accounts, org};
+
+use super::forms::{Csrf, csrf_ok, see_other, signed_in};
+use super::platform::LoginPage;
+use super::views::module_labels;
+use super::{csrf_error, error_page, render};
+use crate::schools::CurrentSchool;
+use crate::session::{self, Claims, SESSION_TTL, school_cookie};
+use crate::state::AppState;
+
+/// The URL prefix the browser used to reach this school: `/s/{slug}/`, or `/` on its subdomain.
+fn base_path(uri: &OriginalUri, school: &School) -> String {
+    let prefix = format!("/s/{}/", school.slug);
+    if uri.path().starts_with(&prefix) || uri.path() == prefix.trim_end_matches('/') {
+        prefix
+    } else {
+        "/".into()
+    }
+}
+
+/// The session for *this* school, if any.
+fn session_for(state: &AppState, headers: &HeaderMap, school: &School) -> Option<Claims> {
+    signed_in(state, headers, &school_cookie(school.slug.as_str()))
+        .filter(|c| c.kind == "school" && c.tenant == Some(school.id.as_uuid()))
+}
+
+#[derive(Template)]
+#[template(path = "school_landing.html")]
+struct Landing {
+    m: &'static Catalog,
+    school_name: String,
+    welcome: String,
+    base: String,
+}
+
+pub async fn landing(
+    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
+    uri: OriginalUri,
+) -> Response {
+    let m = Catalog::zh();
+    let page = Landing {
+        m,
+        school_name: school.name.clone(),
+        welcome: m.fmt("school.welcome", &[("school", &school.name)]),
+        base: base_path(&uri, &school),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    login_form(
+        &state,
+        &headers,
+        &school,
+        &base_path(&uri, &school),
+        StatusCode::OK,
+        String::new(),
+        None,
+    )
+}
+
+fn login_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    school: &School,
+    base: &str,
+    status: StatusCode,
+    username: String,
+    error: Option<&str>,
+) -> Response {
+    let m = Catalog::zh();
+    let csrf = Csrf::for_page(state, headers);
+    let page = LoginPage {
+        m,
+        heading: m.fmt("login.school_title", &[("school", &school.name)]),
+        action: format!("{base}login"),
+        csrf: csrf.token.clone(),
+        username,
+        error: error.map(str::to_owned),
+    };
+    csrf.attach(render(status, &page))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let m = Catalog::zh();
+    let base = base_path(&uri, &school);
+    let username = form
+        .get("username")
+        .map(|u| u.trim().to_owned())
+        .unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    if username.is_empty() || password.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return login_form(
+            &state,
+            &headers,
+            &school,
+            &base,
+            status,
+            username,
+            Some(m.t("login.missing")),
+        );
+    }
+    let account = async {
+        let mut tx = state.db.tenant(school.id).await?;
+        Ok::<_, AppError>(accounts::find_school_account(&mut tx, &username).await?)
+    };
+    let account = match account.await {
+        Ok(a) => a,
+        Err(e) => return error_page(e),
+    };
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify(&password, &hash),
+        None => {
+            password::burn_time(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let Some(account) = account.filter(|_| verified) else {
+        let status = StatusCode::UNAUTHORIZED;
+        return login_form(
+            &state,
+            &headers,
+            &school,
+            &base,
+            status,
+            username,
+            Some(m.t("login.failed")),
+        );
+    };
+    let claims = Claims {
+        sub: account.id,
+        kind: "school".into(),
+        district: Some(school.district_id.as_uuid()),
+        tenant: Some(school.id.as_uuid()),
+        name: account.display_name,
+        jti: Uuid::new_v4(),
+        iat: 0,
+        exp: 0,
+    };
+    let token = match state.sessions.issue(claims) {
+        Ok(t) => t,
+        Err(e) => return error_page(AppError::Internal(e)),
+    };
+    let mut res = see_other(&format!("{base}home"));
+    let cookie = session::set_cookie(
+        &school_cookie(school.slug.as_str()),
+        &token,
+        Some(SESSION_TTL),
+        state.config.cookie_secure,
+    );
+    session::push_cookie(res.headers_mut(), cookie);
+    res
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let mut res = see_other(&base_path(&uri, &school));
+    let cookie = session::clear_cookie(
+        &school_cookie(school.slug.as_str()),
+        state.config.cookie_secure,
+    );
+    session::push_cookie(res.headers_mut(), cookie);
+    res
+}
+
+pub struct UnitLine {
+    pub depth: i16,
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(Template)]
+#[template(path = "school_home.html")]
+struct Home {
+    m: &'static Catalog,
+    school_name: String,
+    signed_in: String,
+    logout_action: String,
+    csrf: String,
+    must_change_password: bool,
+    modules: Vec<&'static str>,
+    roles: Vec<String>,
+    levels: Vec<String>,
+    units: Vec<UnitLine>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let base = base_path(&uri, &school);
+    let Some(who) = session_for(&state, &headers, &school) else {
+        return see_other(&format!("{base}login"));
+    };
+    let loaded = async {
+        let mut tx = state.db.tenant(school.id).await?;
+        let account = accounts::find_school_account_by_id(&mut tx, who.sub).await?;
+        let levels = org::list_levels(&mut tx).await?;
+        let units = org::list_units(&mut tx).await?;
+        Ok::<_, AppError>((account, levels, units))
+    };
+    let (account, levels, units) = match loaded.await {
+        Ok((Some(a), l, u)) => (a, l, u),
+        Ok((None, _, _)) => return see_other(&format!("{base}login")),
+        Err(e) => return error_page(e),
+    };
+    let m = Catalog::zh();
+    let csrf = Csrf::for_page(&state, &headers);
+    let page = Home {
+        m,
+        school_name: school.name.clone(),
+        signed_in: m.fmt("app.signed_in_as", &[("name", &account.display_name)]),
+        logout_action: format!("{base}logout"),
+        csrf: csrf.token.clone(),
+        must_change_password: account.must_change_password,
+        modules: module_labels(&school),
+        roles: account.roles,
+        levels: levels.into_iter().map(|l| l.name).collect(),
+        units: tree_order(units),
+    };
+    csrf.attach(render(StatusCode::OK, &page))
+}
+
+/// Orders units depth-first so each unit follows its parent.
+fn tree_order(units: Vec<org::OrgUnit>) -> Vec<UnitLine> {
+    let mut children: HashMap<Option<Uuid>, Vec<&org::OrgUnit>> = HashMap::new();
+    for u in &units {
+        children.entry(u.parent_id).or_default().push(u);
+    }
+    let mut out = Vec::with_capacity(units.len());
+    let mut stack: Vec<&org::OrgUnit> = children.get(&None).cloned().unwrap_or_default();
+    stack.reverse();
+    while let Some(u) = stack.pop() {
+        out.push(UnitLine {
+            depth: u.depth,
+            name: u.name.clone(),
+            code: u.code.clone(),
+        });
+        if let Some(kids) = children.get(&Some(u.id)) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    out
+}
