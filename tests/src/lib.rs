@@ -3,6 +3,7 @@
 //! the real PostgreSQL and S3-compatible server that `infra/test.sh` starts; without them they
 //! fail loudly instead of skipping.
 
+pub mod app;
 pub mod schools;
 
 use std::sync::LazyLock;
@@ -158,3 +159,21 @@ begin
     end if;
 end
 $$;";
+
+/// An S3 store on the S3-compatible server `infra/test.sh` started, in a bucket of its own.
+pub async fn test_s3_store() -> xg_storage::S3Store {
+    let var = |k: &str| {
+        std::env::var(k)
+            .unwrap_or_else(|_| panic!("{k} is not set: run the tests with infra/test.sh"))
+    };
+    let store = xg_storage::S3Store::new(xg_storage::S3Settings {
+        endpoint: var("XG_TEST_S3_ENDPOINT"),
+        region: "us-east-1".into(),
+        bucket: format!("xg-{}", Uuid::new_v4().simple()),
+        access_key: SecretString::from(var("XG_TEST_S3_ACCESS_KEY")),
+        secret_key: SecretString::from(var("XG_TEST_S3_SECRET_KEY")),
+        path_style: true,
+    });
+    store.ensure_bucket().await.expect("create a test bucket");
+    store
+}

@@ -22,6 +22,8 @@ pub struct Config {
     pub base_domain: Option<String>,
     /// Signs session tokens and CSRF tokens. At least 32 bytes.
     pub session_secret: Option<SecretString>,
+    /// The secret before the last rotation: tokens it signed stay valid until they expire.
+    pub session_secret_previous: Option<SecretString>,
     /// Send cookies with `Secure`. Only a local http stack turns this off.
     pub cookie_secure: bool,
     pub storage: StorageConfig,

@@ -32,7 +32,7 @@ pub fn build_router(state: AppState) -> Router {
     ));
     Router::new()
         .merge(portal::platform_routes())
-        .nest("/s/{slug}", school)
+        .merge(school)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

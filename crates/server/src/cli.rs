@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use xg_kernel::config::Config;
 use xg_kernel::db::MIGRATOR;
 use xg_kernel::{Db, Slug, isolation, password};
@@ -147,10 +147,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     observe::init_tracing(&config.log_format);
     let metrics = observe::init_metrics();
     let secret = config.require_session_secret()?.clone();
-    let previous = std::env::var("XUEGONG_SESSION_SECRET_PREVIOUS")
-        .ok()
-        .map(SecretString::from);
-    let sessions = SessionKeys::new(&secret, previous.as_ref())?;
+    let sessions = SessionKeys::new(&secret, config.session_secret_previous.as_ref())?;
     let db = connect(&config).await?;
     {
         let mut conn = db.pool().acquire().await?;

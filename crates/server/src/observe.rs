@@ -2,6 +2,7 @@
 //! The request log names the route pattern (never the raw path, which can carry personal data
 //! such as a student number), the status, latency, tenant and request id.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -29,9 +30,13 @@ pub fn init_tracing(format: &LogFormat) {
     let _ = result;
 }
 
-/// Installs the global metrics recorder once and returns its handle for `/metrics`.
+/// Installs the process-wide metrics recorder on first use and returns its handle for
+/// `/metrics`; later calls (several apps in one test process) share it.
 pub fn init_metrics() -> Option<PrometheusHandle> {
-    PrometheusBuilder::new().install_recorder().ok()
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
 }
 
 pub async fn log_request(req: Request, next: Next) -> Response {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::Uri;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -184,7 +184,12 @@ pub async fn rewrite_subdomain(
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     let rewritten = format!("/s/{slug}{path_and_query}");
     match rewritten.parse::<Uri>() {
-        Ok(uri) => *req.uri_mut() = uri,
+        Ok(uri) => {
+            // Handlers build links from the address the browser used, not the rewritten one.
+            let original = OriginalUri(req.uri().clone());
+            req.extensions_mut().insert(original);
+            *req.uri_mut() = uri;
+        }
         Err(_) => return crate::portal::error_page(AppError::NotFound),
     }
     next.run(req).await

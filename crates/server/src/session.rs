@@ -108,6 +108,8 @@ impl SessionKeys {
         validation.set_required_spec_claims(&["exp"]);
         validation.leeway = 0;
         validation.validate_exp = true;
+        // Checked whenever present, so a malformed (e.g. string-typed) nbf is refused too.
+        validation.validate_nbf = true;
         jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .ok()
             .map(|d| d.claims)

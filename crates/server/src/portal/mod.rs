@@ -18,7 +18,7 @@ use xg_kernel::i18n::Catalog;
 
 use crate::state::AppState;
 
-/// The platform side of the portal. School pages are mounted under `/s/{slug}` by the app.
+/// The platform side of the portal.
 pub fn platform_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(platform::landing))
@@ -35,12 +35,18 @@ pub fn platform_routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
 }
 
+/// Each school's pages, written out under `/s/{slug}` (a subdomain request is rewritten to this
+/// form before routing). Module routers will be added here, each behind its module gate.
 pub fn school_routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(school::landing))
-        .route("/login", get(school::login_page).post(school::login))
-        .route("/logout", post(school::logout))
-        .route("/home", get(school::home))
+        .route("/s/{slug}", get(school::to_landing))
+        .route("/s/{slug}/", get(school::landing))
+        .route(
+            "/s/{slug}/login",
+            get(school::login_page).post(school::login),
+        )
+        .route("/s/{slug}/logout", post(school::logout))
+        .route("/s/{slug}/home", get(school::home))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -93,6 +99,57 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
                 Catalog::zh().t("error.internal"),
             )
                 .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `m.t("…")` in a template and every literal key passed to the catalog in the portal
+    /// code names a message that exists, so no page shows a raw key.
+    #[test]
+    fn every_message_key_used_by_templates_and_portal_code_exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut sources = Vec::new();
+        for dir in ["web/templates", "crates/server/src/portal"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+                sources.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            }
+        }
+        let pattern = regex_lite_keys();
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for text in &sources {
+            for key in pattern(text) {
+                seen += 1;
+                if !Catalog::zh().contains(&key) {
+                    missing.push(key);
+                }
+            }
+        }
+        assert!(seen > 40, "found only {seen} keys; is the scan broken?");
+        assert_eq!(missing, Vec::<String>::new());
+    }
+
+    /// Keys look like `group.name` inside `t("…")` or `fmt("…"`.
+    fn regex_lite_keys() -> impl Fn(&str) -> Vec<String> {
+        |text: &str| {
+            let mut keys = Vec::new();
+            for opener in ["t(\"", "fmt(\""] {
+                for piece in text.split(opener).skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    let looks_like_key = key.contains('.')
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                    if looks_like_key {
+                        keys.push(key.to_owned());
+                    }
+                }
+            }
+            keys
         }
     }
 }

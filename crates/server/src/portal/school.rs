@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// The URL prefix the browser used to reach this school: `/s/{slug}/`, or `/` on its subdomain.
 fn base_path(uri: &OriginalUri, school: &School) -> String {
     let prefix = format!("/s/{}/", school.slug);
-    if uri.path().starts_with(&prefix) || uri.path() == prefix.trim_end_matches('/') {
+    if uri.path().starts_with(&prefix) {
         prefix
     } else {
         "/".into()
@@ -45,6 +45,11 @@ struct Landing {
     school_name: String,
     welcome: String,
     base: String,
+}
+
+/// `/s/{slug}` without the slash: relative links on the landing page need the slash.
+pub async fn to_landing(Extension(CurrentSchool(school)): Extension<CurrentSchool>) -> Response {
+    see_other(&format!("/s/{}/", school.slug))
 }
 
 pub async fn landing(

@@ -1,0 +1,119 @@
+//! A real service instance for HTTP tests: the production router on a loopback port, talking to
+//! the test's own database as the service role, with attachments in a temporary folder.
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use xg_kernel::config::Config;
+use xg_kernel::{Db, password};
+use xg_storage::{LocalDisk, Storage};
+use xg_tenancy::accounts::{self, PlatformRole};
+use xg_tenancy::registry;
+use xuegong::AppState;
+use xuegong::session::SessionKeys;
+
+pub const TEST_SECRET: &str = "test-session-secret-that-is-long-enough-0123456789";
+/// Subdomains of this reach schools in HTTP tests.
+pub const BASE_DOMAIN: &str = "xuegong.test";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+}
+
+fn config() -> Config {
+    let mut config = Config::load(None).expect("default configuration loads");
+    config.cookie_secure = false;
+    config.base_domain = Some(BASE_DOMAIN.to_owned());
+    config.session_secret = Some(SecretString::from(TEST_SECRET));
+    config
+}
+
+impl TestApp {
+    /// Starts an instance on the given service-role database and returns once it listens.
+    pub async fn start(db: Db) -> Self {
+        let dir: PathBuf = std::env::temp_dir().join(format!("xg-test-{}", uuid::Uuid::new_v4()));
+        let storage = Storage::Local(LocalDisk::new(dir));
+        let sessions = SessionKeys::new(&SecretString::from(TEST_SECRET), None).unwrap();
+        let state = AppState::new(
+            db.clone(),
+            storage,
+            sessions,
+            config(),
+            xuegong::observe::init_metrics(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { xuegong::serve(state, listener).await.unwrap() });
+        Self { base, db }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests assert on them).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token embedded in a page's form.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Creates a platform account with a known password.
+pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, district: Option<&str>) {
+    let mut tx = db.platform().await.unwrap();
+    let district_id = match district {
+        Some(slug) => Some(
+            registry::find_district(tx.conn(), slug)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        ),
+        None => None,
+    };
+    let hash = password::hash(&format!("{username}-password")).unwrap();
+    accounts::create_platform_account(tx.conn(), username, username, &hash, role, district_id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Signs in through the form at `login_path` and returns the final status of the POST.
+pub async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    login_path: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = client
+        .get(app.url(login_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("username", username.into()),
+        ("password", password.into()),
+    ];
+    client
+        .post(app.url(login_path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
