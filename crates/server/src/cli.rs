@@ -116,7 +116,8 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn execute(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command. Public so tests can drive the CLI in-process.
+pub async fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config).await,
