@@ -18,9 +18,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
 
 use crate::observe::{REQUEST_ID_HEADER, log_request};
-use crate::schools::{resolve_school, rewrite_subdomain};
-use crate::state::AppState;
 use crate::{health, portal};
+use xg_web::AppState;
+use xg_web::schools::{resolve_school, rewrite_subdomain};
 
 /// Form posts are small; attachments get their own, larger limit on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;

@@ -15,8 +15,8 @@ use xg_tenancy::onboard::OnboardError;
 use xg_tenancy::{Manifest, SchoolStatus, onboard, registry};
 
 use crate::observe;
-use crate::session::SessionKeys;
-use crate::state::AppState;
+use xg_web::AppState;
+use xg_web::session::SessionKeys;
 
 #[derive(Parser)]
 #[command(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::state::AppState;
+use xg_web::AppState;
 
 /// The process is up. Deliberately touches nothing else, so a database outage does not get
 /// every replica restarted.

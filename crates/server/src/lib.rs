@@ -6,9 +6,6 @@ pub mod cli;
 pub mod health;
 pub mod observe;
 pub mod portal;
-pub mod schools;
-pub mod session;
-pub mod state;
 
 pub use app::{build_router, serve};
-pub use state::AppState;
+pub use xg_web::{AppState, session};

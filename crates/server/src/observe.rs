@@ -12,7 +12,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 use xg_kernel::config::LogFormat;
 
-use crate::schools::TenantTag;
+use xg_web::schools::TenantTag;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

@@ -17,12 +17,12 @@ use xg_tenancy::{
     District, Manifest, ManifestError, Module, Problem, SchoolKind, onboard, registry,
 };
 
-use super::forms::{Csrf, csrf_ok};
 use super::operator::require;
 use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
-use crate::session::Claims;
-use crate::state::AppState;
+use xg_web::AppState;
+use xg_web::forms::{Csrf, csrf_ok};
+use xg_web::session::Claims;
 
 #[derive(Default)]
 pub struct OnboardForm {

@@ -2,21 +2,17 @@
 //! platform side (landing, sign-in, operator and district pages) and each school's own pages.
 
 pub mod district;
-pub mod forms;
 pub mod operator;
 pub mod platform;
 pub mod school;
 pub mod views;
 
-use askama::Template;
 use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use xg_kernel::AppError;
-use xg_kernel::i18n::Catalog;
-
-use crate::state::AppState;
+use xg_web::AppState;
+pub use xg_web::{csrf_error, error_page, render};
 
 /// The platform side of the portal.
 pub fn platform_routes() -> Router<AppState> {
@@ -54,58 +50,9 @@ async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS)
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    m: &'static Catalog,
-    message: &'a str,
-}
-
-/// An error as a Chinese HTML page with the matching status. Internal details are logged by
-/// `AppError` and never shown.
-pub fn error_page(err: AppError) -> Response {
-    let status = err.status();
-    if let AppError::Internal(e) = &err {
-        tracing::error!(error.message = %format!("{e:#}"), "request failed");
-    }
-    let (_, message) = err.code_and_message();
-    render(
-        status,
-        &ErrorPage {
-            m: Catalog::zh(),
-            message,
-        },
-    )
-}
-
-pub fn csrf_error() -> Response {
-    let m = Catalog::zh();
-    render(
-        StatusCode::FORBIDDEN,
-        &ErrorPage {
-            m,
-            message: m.t("error.csrf"),
-        },
-    )
-}
-
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error.message = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Catalog::zh().t("error.internal"),
-            )
-                .into_response()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use xg_kernel::i18n::Catalog;
 
     /// Every `m.t("…")` in a template and every literal key passed to the catalog in the portal
     /// code names a message that exists, so no page shows a raw key.

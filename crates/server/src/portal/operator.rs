@@ -14,11 +14,11 @@ use xg_tenancy::SchoolStatus;
 use xg_tenancy::accounts::PlatformRole;
 use xg_tenancy::registry::{self, RegistryError};
 
-use super::forms::{Csrf, csrf_ok, see_other, signed_in};
 use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
-use crate::session::{Claims, PLATFORM_COOKIE};
-use crate::state::AppState;
+use xg_web::AppState;
+use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::session::{Claims, PLATFORM_COOKIE};
 
 #[derive(Template)]
 #[template(path = "admin.html")]

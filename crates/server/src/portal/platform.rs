@@ -12,10 +12,10 @@ use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::accounts::{self, PlatformRole};
 
-use super::forms::{Csrf, csrf_ok, see_other, signed_in};
 use super::{csrf_error, error_page, render};
-use crate::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL};
-use crate::state::AppState;
+use xg_web::AppState;
+use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL};
 
 #[derive(Template)]
 #[template(path = "landing.html")]

@@ -14,13 +14,13 @@ use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::{School, accounts, org};
 
-use super::forms::{Csrf, csrf_ok, see_other, signed_in};
 use super::platform::LoginPage;
 use super::views::module_labels;
 use super::{csrf_error, error_page, render};
-use crate::schools::CurrentSchool;
-use crate::session::{self, Claims, SESSION_TTL, school_cookie};
-use crate::state::AppState;
+use xg_web::AppState;
+use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::schools::CurrentSchool;
+use xg_web::session::{self, Claims, SESSION_TTL, school_cookie};
 
 /// The URL prefix the browser used to reach this school: `/s/{slug}/`, or `/` on its subdomain.
 fn base_path(uri: &OriginalUri, school: &School) -> String {

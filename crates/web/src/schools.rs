@@ -125,12 +125,12 @@ pub async fn resolve_school(
     let slug = params.get("slug").map(String::as_str).unwrap_or_default();
     let school = match state.schools.by_slug(slug).await {
         Ok(Some(school)) => school,
-        Ok(None) => return crate::portal::error_page(AppError::NotFound),
-        Err(e) => return crate::portal::error_page(e),
+        Ok(None) => return crate::render::error_page(AppError::NotFound),
+        Err(e) => return crate::render::error_page(e),
     };
     let tag = TenantTag(school.slug.to_string());
     if school.status == SchoolStatus::Suspended {
-        let mut res = crate::portal::error_page(AppError::Suspended);
+        let mut res = crate::render::error_page(AppError::Suspended);
         res.extensions_mut().insert(tag);
         return res;
     }
@@ -178,8 +178,8 @@ pub async fn rewrite_subdomain(
     }
     let slug = match state.schools.slug_for_subdomain(sub).await {
         Ok(Some(slug)) => slug,
-        Ok(None) => return crate::portal::error_page(AppError::NotFound),
-        Err(e) => return crate::portal::error_page(e),
+        Ok(None) => return crate::render::error_page(AppError::NotFound),
+        Err(e) => return crate::render::error_page(e),
     };
     let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     let rewritten = format!("/s/{slug}{path_and_query}");
@@ -190,7 +190,7 @@ pub async fn rewrite_subdomain(
             req.extensions_mut().insert(original);
             *req.uri_mut() = uri;
         }
-        Err(_) => return crate::portal::error_page(AppError::NotFound),
+        Err(_) => return crate::render::error_page(AppError::NotFound),
     }
     next.run(req).await
 }
