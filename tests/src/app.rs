@@ -83,9 +83,17 @@ pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, distr
         None => None,
     };
     let hash = password::hash(&format!("{username}-password")).unwrap();
-    accounts::create_platform_account(tx.conn(), username, username, &hash, role, district_id)
-        .await
-        .unwrap();
+    accounts::create_platform_account(
+        tx.conn(),
+        &crate::schools::test_actor(),
+        username,
+        username,
+        &hash,
+        role,
+        district_id,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 

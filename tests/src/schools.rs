@@ -7,9 +7,14 @@ use xg_tenancy::{District, Manifest, School, onboard};
 
 pub async fn district(db: &Db, slug: &str) -> District {
     let mut tx = db.platform().await.unwrap();
-    let d = registry::create_district(tx.conn(), &Slug::parse(slug).unwrap(), &format!("{slug}局"))
-        .await
-        .unwrap();
+    let d = registry::create_district(
+        tx.conn(),
+        &test_actor(),
+        &Slug::parse(slug).unwrap(),
+        &format!("{slug}局"),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     d
 }
@@ -44,7 +49,7 @@ initial_password = "initial-password-1"
 
 pub async fn school(db: &Db, district: &str, slug: &str) -> School {
     let manifest = Manifest::parse("test", &manifest_text(slug, district)).unwrap();
-    onboard(db, &manifest).await.unwrap().school
+    onboard(db, &test_actor(), &manifest).await.unwrap().school
 }
 
 /// Adds a student to the unit with `unit_code`, through the service role in the school's own
@@ -66,4 +71,9 @@ pub async fn add_student(db: &Db, tenant: TenantId, student_no: &str, unit_code:
     .unwrap();
     tx.commit().await.unwrap();
     id
+}
+
+/// The audit actor for setup done by tests.
+pub fn test_actor() -> xg_audit::Actor {
+    xg_audit::Actor::system("test harness")
 }

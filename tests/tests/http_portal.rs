@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION};
 use xg_e2e::TestDb;
 use xg_e2e::app::{TestApp, browser, csrf_in, platform_account, sign_in};
+use xg_e2e::schools::test_actor;
 use xg_e2e::schools::{district, manifest_text};
 use xg_tenancy::accounts::PlatformRole;
 use xg_tenancy::{Manifest, onboard, registry};
@@ -19,9 +20,13 @@ async fn school_with(t: &TestDb, district: &str, slug: &str, class_name: &str, s
             &format!("kind = \"senior_high\"\nsubdomain = \"{sub}\""),
         );
     }
-    onboard(&t.app, &Manifest::parse("test", &text).unwrap())
-        .await
-        .unwrap();
+    onboard(
+        &t.app,
+        &test_actor(),
+        &Manifest::parse("test", &text).unwrap(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use sqlx::Executor;
 use xg_e2e::TestDb;
+use xg_e2e::schools::test_actor;
 use xg_e2e::schools::{district, manifest_text};
 use xg_kernel::password;
 use xg_tenancy::onboard::OnboardError;
@@ -37,10 +38,10 @@ async fn the_demo_manifests_onboard_and_a_second_run_changes_nothing() {
 
     for path in &paths {
         let manifest = Manifest::from_file(path).unwrap_or_else(|e| panic!("{e:?}"));
-        let first = onboard(&t.app, &manifest).await.unwrap();
+        let first = onboard(&t.app, &test_actor(), &manifest).await.unwrap();
         assert!(first.school_created && first.admin_created, "{path:?}");
         assert!(first.units_created > 0);
-        let second = onboard(&t.app, &manifest).await.unwrap();
+        let second = onboard(&t.app, &test_actor(), &manifest).await.unwrap();
         assert!(!second.changed_anything(), "{path:?}: {second:?}");
         assert_eq!(second.school.id, first.school.id);
 
@@ -56,7 +57,7 @@ async fn a_changed_manifest_adds_and_renames_but_keeps_the_admin_password() {
     let t = TestDb::new().await;
     district(&t.app, "d1").await;
     let text = manifest_text("east", "d1");
-    let first = onboard(&t.app, &Manifest::parse("m", &text).unwrap())
+    let first = onboard(&t.app, &test_actor(), &Manifest::parse("m", &text).unwrap())
         .await
         .unwrap();
 
@@ -68,9 +69,13 @@ async fn a_changed_manifest_adds_and_renames_but_keeps_the_admin_password() {
             r#"  { code = "G1-C3", name = "高一(3)班", level = "class", parent = "G1" },
   { code = "G1-C2""#,
         );
-    let second = onboard(&t.app, &Manifest::parse("m", &changed).unwrap())
-        .await
-        .unwrap();
+    let second = onboard(
+        &t.app,
+        &test_actor(),
+        &Manifest::parse("m", &changed).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!((second.units_created, second.units_updated), (1, 1));
     assert!(!second.admin_created);
 
@@ -87,7 +92,9 @@ async fn a_changed_manifest_adds_and_renames_but_keeps_the_admin_password() {
 async fn an_unknown_district_names_the_file_and_field_and_creates_nothing() {
     let t = TestDb::new().await;
     let manifest = Manifest::parse("tenants/x.toml", &manifest_text("east", "nowhere")).unwrap();
-    let OnboardError::Manifest(errors) = onboard(&t.app, &manifest).await.unwrap_err() else {
+    let OnboardError::Manifest(errors) =
+        onboard(&t.app, &test_actor(), &manifest).await.unwrap_err()
+    else {
         panic!("expected a manifest error")
     };
     assert_eq!(
@@ -108,7 +115,7 @@ async fn a_failure_midway_rolls_back_the_whole_school() {
         .await
         .unwrap();
     let manifest = Manifest::parse("m", &manifest_text("east", "d1")).unwrap();
-    let err = onboard(&t.app, &manifest).await.unwrap_err();
+    let err = onboard(&t.app, &test_actor(), &manifest).await.unwrap_err();
     assert!(matches!(err, OnboardError::Internal(_)), "{err:?}");
 
     assert_eq!(school_count(&t).await, 0);
@@ -129,12 +136,14 @@ async fn a_school_cannot_be_re_onboarded_into_another_district() {
     district(&t.app, "d2").await;
     onboard(
         &t.app,
+        &test_actor(),
         &Manifest::parse("m", &manifest_text("east", "d1")).unwrap(),
     )
     .await
     .unwrap();
     let moved = Manifest::parse("m2", &manifest_text("east", "d2")).unwrap();
-    let OnboardError::Manifest(errors) = onboard(&t.app, &moved).await.unwrap_err() else {
+    let OnboardError::Manifest(errors) = onboard(&t.app, &test_actor(), &moved).await.unwrap_err()
+    else {
         panic!("expected a manifest error")
     };
     assert_eq!(
@@ -148,7 +157,11 @@ async fn concurrent_onboarding_of_one_manifest_creates_one_school() {
     let t = TestDb::new().await;
     district(&t.app, "d1").await;
     let manifest = Manifest::parse("m", &manifest_text("east", "d1")).unwrap();
-    let (r1, r2) = tokio::join!(onboard(&t.app, &manifest), onboard(&t.app, &manifest));
+    let actor = test_actor();
+    let (r1, r2) = tokio::join!(
+        onboard(&t.app, &actor, &manifest),
+        onboard(&t.app, &actor, &manifest)
+    );
     let (r1, r2) = (r1.unwrap(), r2.unwrap());
     assert_eq!(r1.school.id, r2.school.id);
     assert!(r1.school_created ^ r2.school_created);
@@ -161,22 +174,23 @@ async fn suspending_and_resuming_keeps_the_schools_data() {
     district(&t.app, "d1").await;
     onboard(
         &t.app,
+        &test_actor(),
         &Manifest::parse("m", &manifest_text("east", "d1")).unwrap(),
     )
     .await
     .unwrap();
     let mut tx = t.app.platform().await.unwrap();
-    let s = registry::set_status(tx.conn(), "east", SchoolStatus::Suspended)
+    let s = registry::set_status(tx.conn(), &test_actor(), "east", SchoolStatus::Suspended)
         .await
         .unwrap();
     assert_eq!(s.unwrap().status, SchoolStatus::Suspended);
     assert!(
-        registry::set_status(tx.conn(), "missing", SchoolStatus::Active)
+        registry::set_status(tx.conn(), &test_actor(), "missing", SchoolStatus::Active)
             .await
             .unwrap()
             .is_none()
     );
-    let s = registry::set_status(tx.conn(), "east", SchoolStatus::Active)
+    let s = registry::set_status(tx.conn(), &test_actor(), "east", SchoolStatus::Active)
         .await
         .unwrap()
         .unwrap();

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
+use xg_audit::Actor;
 use xg_kernel::config::Config;
 use xg_kernel::db::MIGRATOR;
 use xg_kernel::{Db, Slug, isolation, password};
@@ -46,6 +47,17 @@ pub enum Command {
     Tenant(TenantCommand),
     #[command(subcommand)]
     Account(AccountCommand),
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute a hash chain and report the first tampered entry; exit 1 if broken.
+    Verify {
+        /// The school's slug; without it, the platform chain is verified.
+        slug: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,7 +146,14 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::District(cmd) => district(&config, cmd).await,
         Command::Tenant(cmd) => tenant(&config, cmd).await,
         Command::Account(cmd) => account(&config, cmd).await,
+        Command::Audit(AuditCommand::Verify { slug }) => verify_audit(&config, slug).await,
     }
+}
+
+/// The audit actor for commands: the CLI and the operating-system user who ran it.
+fn cli_actor() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor::system(&format!("xuegong-cli ({user})"))
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Db> {
@@ -168,6 +187,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn verify_audit(config: &Config, slug: Option<String>) -> anyhow::Result<()> {
+    let db = connect(config).await?;
+    let mut tx = db.platform().await?;
+    let (chain, report) = match slug {
+        None => (
+            "platform".to_owned(),
+            xg_audit::verify_platform(tx.conn()).await?,
+        ),
+        Some(slug) => {
+            let school = registry::find_school(tx.conn(), &slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no school with slug '{slug}'"))?;
+            let mut tx = tx.enter_tenant(school.id).await?;
+            (format!("school {slug}"), xg_audit::verify(&mut tx).await?)
+        }
+    };
+    match report.first_broken {
+        None => {
+            println!(
+                "ok: {chain} audit chain intact ({} entries)",
+                report.entries
+            );
+            Ok(())
+        }
+        Some(seq) => anyhow::bail!(
+            "{chain} audit chain is broken at entry {seq} of {}: it or an earlier entry was \
+             altered or removed",
+            report.entries
+        ),
+    }
+}
+
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let url = config.require_migrate_url()?;
     let pool = sqlx::PgPool::connect(url.expose_secret())
@@ -193,7 +244,7 @@ async fn district(config: &Config, cmd: DistrictCommand) -> anyhow::Result<()> {
             if_missing,
         } => {
             let slug = Slug::parse(&slug)?;
-            match registry::create_district(tx.conn(), &slug, &name).await {
+            match registry::create_district(tx.conn(), &cli_actor(), &slug, &name).await {
                 Ok(d) => println!("created district {} ({})", d.slug, d.name),
                 Err(registry::RegistryError::DistrictExists(s)) if if_missing => {
                     println!("district {s} already exists; unchanged")
@@ -256,7 +307,7 @@ async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
                 continue;
             }
         };
-        match onboard(db, &manifest).await {
+        match onboard(db, &cli_actor(), &manifest).await {
             Ok(r) if !r.changed_anything() => {
                 println!("{}: {} unchanged", path.display(), r.school.slug)
             }
@@ -303,7 +354,7 @@ async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
 
 async fn set_status(db: &Db, slug: &str, status: SchoolStatus) -> anyhow::Result<()> {
     let mut tx = db.platform().await?;
-    let school = registry::set_status(tx.conn(), slug, status)
+    let school = registry::set_status(tx.conn(), &cli_actor(), slug, status)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no school with slug '{slug}'"))?;
     tx.commit().await?;
@@ -346,6 +397,7 @@ async fn account(config: &Config, cmd: AccountCommand) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || password::hash(&secret).map(|h| (h, secret))).await??;
     match accounts::create_platform_account(
         tx.conn(),
+        &cli_actor(),
         &username,
         &display_name,
         &hash.0,

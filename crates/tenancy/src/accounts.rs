@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
+use xg_audit::{Actor, Change};
 use xg_kernel::{DistrictId, TenantTx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -44,6 +45,7 @@ pub enum AccountError {
 
 pub async fn create_platform_account(
     conn: &mut PgConnection,
+    actor: &Actor,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -64,11 +66,19 @@ pub async fn create_platform_account(
     .bind(password_hash)
     .bind(role.key())
     .bind(district.map(|d| d.as_uuid()))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(AccountError::Exists(username.to_owned()));
     }
+    let after = serde_json::json!({
+        "username": username,
+        "role": role.key(),
+        "district_id": district.map(|d| d.as_uuid()),
+    });
+    let change =
+        Change::new("platform_account.create", format!("platform_account:{id}")).after(after);
+    xg_audit::record_platform(conn, actor, change).await?;
     Ok(id)
 }
 

@@ -5,6 +5,7 @@
 
 use sqlx::PgConnection;
 use uuid::Uuid;
+use xg_audit::{Actor, Change};
 use xg_kernel::password;
 use xg_kernel::{Db, TenantId, TenantTx};
 
@@ -50,7 +51,7 @@ impl From<sqlx::Error> for OnboardError {
     }
 }
 
-pub async fn onboard(db: &Db, m: &Manifest) -> Result<OnboardReport, OnboardError> {
+pub async fn onboard(db: &Db, actor: &Actor, m: &Manifest) -> Result<OnboardReport, OnboardError> {
     let fail = |field: &str, problem| {
         let source = m.source.clone();
         OnboardError::Manifest(vec![ManifestError {
@@ -109,9 +110,7 @@ pub async fn onboard(db: &Db, m: &Manifest) -> Result<OnboardReport, OnboardErro
     let school = registry::find_school(tx.conn(), m.slug.as_str())
         .await?
         .ok_or_else(|| anyhow::anyhow!("school {} vanished during onboarding", m.slug))?;
-    tx.commit().await?;
-
-    Ok(OnboardReport {
+    let report = OnboardReport {
         school,
         school_created,
         school_updated,
@@ -121,7 +120,27 @@ pub async fn onboard(db: &Db, m: &Manifest) -> Result<OnboardReport, OnboardErro
         roles_created,
         admin_created,
         generated_admin_password,
-    })
+    };
+    if report.changed_anything() {
+        let summary = serde_json::json!({
+            "source": m.source,
+            "school_created": report.school_created,
+            "school_updated": report.school_updated,
+            "levels_changed": report.levels_changed,
+            "units_created": report.units_created,
+            "units_updated": report.units_updated,
+            "roles_created": report.roles_created,
+            "admin_created": report.admin_created,
+            "modules": m.modules.iter().map(|m| m.key()).collect::<Vec<_>>(),
+        });
+        let target = format!("school:{}", m.slug);
+        let change = Change::new("school.onboard", target.clone()).after(&summary);
+        xg_audit::record(&mut tx, actor, change).await?;
+        let change = Change::new("school.onboard", target).after(&summary);
+        xg_audit::record_platform(tx.conn(), actor, change).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
 }
 
 async fn upsert_school(

@@ -5,6 +5,7 @@
 use anyhow::Context;
 use sqlx::PgConnection;
 use uuid::Uuid;
+use xg_audit::{Actor, Change};
 use xg_kernel::{DistrictId, Slug, TenantId};
 
 use crate::model::{District, Module, School, SchoolStatus};
@@ -25,6 +26,7 @@ pub enum RegistryError {
 
 pub async fn create_district(
     conn: &mut PgConnection,
+    actor: &Actor,
     slug: &Slug,
     name: &str,
 ) -> Result<District, RegistryError> {
@@ -39,16 +41,19 @@ pub async fn create_district(
     .bind(id.as_uuid())
     .bind(slug.as_str())
     .bind(name)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(RegistryError::DistrictExists(slug.to_string()));
     }
-    Ok(District {
+    let district = District {
         id,
         slug: slug.clone(),
         name: name.to_owned(),
-    })
+    };
+    let change = Change::new("district.create", format!("district:{slug}")).after(&district);
+    xg_audit::record_platform(conn, actor, change).await?;
+    Ok(district)
 }
 
 pub async fn find_district(
@@ -147,17 +152,27 @@ pub async fn find_school_by_subdomain(
 /// through `SCHOOL_CHANGED_CHANNEL` when the transaction commits.
 pub async fn set_status(
     conn: &mut PgConnection,
+    actor: &Actor,
     slug: &str,
     status: SchoolStatus,
 ) -> anyhow::Result<Option<School>> {
-    let updated = sqlx::query("update schools set status = $2, updated_at = now() where slug = $1")
+    let before: Option<(String,)> =
+        sqlx::query_as("select status from schools where slug = $1 for update")
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((before,)) = before else {
+        return Ok(None);
+    };
+    sqlx::query("update schools set status = $2, updated_at = now() where slug = $1")
         .bind(slug)
         .bind(status.key())
         .execute(&mut *conn)
         .await?;
-    if updated.rows_affected() == 0 {
-        return Ok(None);
-    }
+    let change = Change::new("school.status", format!("school:{slug}"))
+        .before(serde_json::json!({ "status": before }))
+        .after(serde_json::json!({ "status": status.key() }));
+    xg_audit::record_platform(&mut *conn, actor, change).await?;
     announce_change(&mut *conn, slug).await?;
     find_school(conn, slug).await
 }

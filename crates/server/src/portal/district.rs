@@ -21,6 +21,7 @@ use super::operator::require;
 use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
+use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{Csrf, csrf_ok};
 use xg_web::session::Claims;
 
@@ -127,6 +128,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 pub async fn onboard_school(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     Form(raw): Form<HashMap<String, String>>,
 ) -> Response {
@@ -202,7 +204,7 @@ pub async fn onboard_school(
             .await;
         }
     };
-    match onboard(&state.db, &manifest).await {
+    match onboard(&state.db, &actor(&who, addr), &manifest).await {
         Ok(report) => {
             tracing::info!(tenant = %report.school.slug, "school onboarded from the portal");
             let password = report.generated_admin_password.unwrap_or_default();

@@ -17,6 +17,7 @@ use xg_tenancy::registry::{self, RegistryError};
 use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
+use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
 use xg_web::session::{Claims, PLATFORM_COOKIE};
 
@@ -94,6 +95,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 pub async fn create_district(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -122,7 +124,7 @@ pub async fn create_district(
     };
     let created = async {
         let mut tx = state.db.platform().await?;
-        let d = registry::create_district(tx.conn(), &slug, name).await?;
+        let d = registry::create_district(tx.conn(), &actor(&who, addr), &slug, name).await?;
         tx.commit().await?;
         Ok::<_, RegistryError>(d)
     };
@@ -151,6 +153,7 @@ pub async fn create_district(
 
 pub async fn set_school_status(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     Path((slug, action)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
@@ -169,7 +172,7 @@ pub async fn set_school_status(
     };
     let changed = async {
         let mut tx = state.db.platform().await?;
-        let school = registry::set_status(tx.conn(), &slug, status).await?;
+        let school = registry::set_status(tx.conn(), &actor(&who, addr), &slug, status).await?;
         tx.commit().await?;
         Ok::<_, AppError>(school)
     };
