@@ -73,13 +73,7 @@ pub fn csrf_in(html: &str) -> String {
 pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, district: Option<&str>) {
     let mut tx = db.platform().await.unwrap();
     let district_id = match district {
-        Some(slug) => Some(
-            registry::find_district(tx.conn(), slug)
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        ),
+        Some(slug) => Some(registry::find_district(tx.conn(), slug).await.unwrap().unwrap().id),
         None => None,
     };
     let hash = password::hash(&format!("{username}-password")).unwrap();
@@ -105,23 +99,8 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> reqwest::Response {
-    let page = client
-        .get(app.url(login_path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("csrf", csrf_in(&page)),
-        ("username", username.into()),
-        ("password", password.into()),
-    ];
-    client
-        .post(app.url(login_path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    let page = client.get(app.url(login_path)).send().await.unwrap().text().await.unwrap();
+    let form =
+        [("csrf", csrf_in(&page)), ("username", username.into()), ("password", password.into())];
+    client.post(app.url(login_path)).form(&form).send().await.unwrap()
 }

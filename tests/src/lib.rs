@@ -25,8 +25,7 @@ static ADMIN: LazyLock<PgConnectOptions> = LazyLock::new(|| {
         "XG_TEST_PG_ADMIN_URL is not set: run the tests with infra/test.sh, which starts \
          PostgreSQL and an S3-compatible server for them",
     );
-    url.parse()
-        .expect("XG_TEST_PG_ADMIN_URL is a PostgreSQL URL")
+    url.parse().expect("XG_TEST_PG_ADMIN_URL is a PostgreSQL URL")
 });
 
 /// A fresh, migrated database for one test, with pools for the service role and the owner.
@@ -45,11 +44,8 @@ impl TestDb {
         let mut admin = admin_conn("postgres").await;
         admin
             .execute(
-                format!(
-                    "create database {name} owner {} template {template}",
-                    OWNER_ROLE.0
-                )
-                .as_str(),
+                format!("create database {name} owner {} template {template}", OWNER_ROLE.0)
+                    .as_str(),
             )
             .await
             .expect("create test database");
@@ -109,10 +105,7 @@ async fn ensure_template() -> String {
     let template = format!("xg_tpl_{}", &hex::encode(hasher.finalize())[..16]);
 
     let mut admin = admin_conn("postgres").await;
-    admin
-        .execute("select pg_advisory_lock(7474)")
-        .await
-        .expect("lock");
+    admin.execute("select pg_advisory_lock(7474)").await.expect("lock");
     let exists: bool =
         sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
             .bind(&template)
@@ -131,20 +124,14 @@ async fn ensure_template() -> String {
             .await
             .expect("create template");
         let owner = pool_as(OWNER_ROLE, &building, 1).await;
-        MIGRATOR
-            .run(&owner)
-            .await
-            .expect("migrations apply to an empty database");
+        MIGRATOR.run(&owner).await.expect("migrations apply to an empty database");
         owner.close().await;
         admin
             .execute(format!("alter database {building} rename to {template}").as_str())
             .await
             .expect("publish template");
     }
-    admin
-        .execute("select pg_advisory_unlock(7474)")
-        .await
-        .expect("unlock");
+    admin.execute("select pg_advisory_unlock(7474)").await.expect("unlock");
     template
 }
 

@@ -43,6 +43,13 @@ units = [
 username = "admin"
 display_name = "{slug} 管理员"
 initial_password = "initial-password-1"
+
+[[staff]]
+username = "counselor"
+display_name = "{slug} 辅导员"
+roles = ["counselor"]
+units = ["G1-C1"]
+initial_password = "initial-password-2"
 "#
     )
 }

@@ -26,10 +26,7 @@ mod tempfile_path {
 
     pub fn write(body: &str) -> TempPath {
         let path = std::env::temp_dir().join(format!("xg-cli-{}.toml", uuid::Uuid::new_v4()));
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(body.as_bytes())
-            .unwrap();
+        std::fs::File::create(&path).unwrap().write_all(body.as_bytes()).unwrap();
         TempPath(path)
     }
 }
@@ -71,10 +68,7 @@ async fn a_bad_setting_is_named_without_echoing_secrets() {
     assert!(err.contains("listen"), "{err}");
     let config = config_file("session_secret = \"tiny-secret\"\n");
     let err = run(&config, &["check"]).await.unwrap_err().to_string();
-    assert!(
-        err.contains("session_secret must be at least 32 bytes"),
-        "{err}"
-    );
+    assert!(err.contains("session_secret must be at least 32 bytes"), "{err}");
     assert!(!err.contains("tiny-secret"), "{err}");
 }
 
@@ -82,41 +76,22 @@ async fn a_bad_setting_is_named_without_echoing_secrets() {
 async fn districts_and_manifests_through_the_cli() {
     let t = TestDb::new().await;
     let config = config_file(&settings(t.app_url().expose_secret()));
-    run(&config, &["district", "create", "demo", "示范区教育局"])
-        .await
-        .unwrap();
+    run(&config, &["district", "create", "demo", "示范区教育局"]).await.unwrap();
     let again = run(&config, &["district", "create", "demo", "示范区教育局"]).await;
     assert!(again.unwrap_err().to_string().contains("already exists"));
-    run(
-        &config,
-        &["district", "create", "demo", "示范区教育局", "--if-missing"],
-    )
-    .await
-    .unwrap();
+    run(&config, &["district", "create", "demo", "示范区教育局", "--if-missing"]).await.unwrap();
 
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants/senior-high.toml");
-    run(&config, &["tenant", "onboard", manifest])
-        .await
-        .unwrap();
-    run(&config, &["tenant", "suspend", "chengdong-high"])
-        .await
-        .unwrap();
+    run(&config, &["tenant", "onboard", manifest]).await.unwrap();
+    run(&config, &["tenant", "suspend", "chengdong-high"]).await.unwrap();
     let mut tx = t.app.platform().await.unwrap();
-    let school = xg_tenancy::registry::find_school(tx.conn(), "chengdong-high")
-        .await
-        .unwrap();
+    let school = xg_tenancy::registry::find_school(tx.conn(), "chengdong-high").await.unwrap();
     assert_eq!(school.unwrap().status, xg_tenancy::SchoolStatus::Suspended);
     drop(tx);
 
     let broken = config_file("[school]\nslug = \"Bad Slug\"\n");
     let err = run(&config, &["tenant", "onboard", broken.0.to_str().unwrap()]).await;
-    assert_eq!(
-        err.unwrap_err().to_string(),
-        "1 of 1 manifests were not onboarded"
-    );
+    assert_eq!(err.unwrap_err().to_string(), "1 of 1 manifests were not onboarded");
     let missing = run(&config, &["tenant", "suspend", "no-such-school"]).await;
-    assert_eq!(
-        missing.unwrap_err().to_string(),
-        "no school with slug 'no-such-school'"
-    );
+    assert_eq!(missing.unwrap_err().to_string(), "no school with slug 'no-such-school'");
 }

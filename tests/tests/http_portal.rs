@@ -20,13 +20,7 @@ async fn school_with(t: &TestDb, district: &str, slug: &str, class_name: &str, s
             &format!("kind = \"senior_high\"\nsubdomain = \"{sub}\""),
         );
     }
-    onboard(
-        &t.app,
-        &test_actor(),
-        &Manifest::parse("test", &text).unwrap(),
-    )
-    .await
-    .unwrap();
+    onboard(&t.app, &test_actor(), &Manifest::parse("test", &text).unwrap()).await.unwrap();
 }
 
 #[tokio::test]
@@ -47,14 +41,7 @@ async fn the_operator_signs_in_and_sees_every_district_with_its_schools() {
     let res = sign_in(&app, &client, "/login", "op", "op-password").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[LOCATION], "/admin");
-    let html = client
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = client.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("d1局") && html.contains("d2局"), "{html}");
     assert!(html.contains("alpha 中学") && html.contains("beta 中学"));
 }
@@ -73,17 +60,8 @@ async fn a_wrong_password_is_refused_in_chinese_and_a_form_without_csrf_is_rejec
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // A cross-site form post carries no valid token.
-    let form = [
-        ("username", "op"),
-        ("password", "op-password"),
-        ("csrf", "00ff"),
-    ];
-    let res = browser()
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let form = [("username", "op"), ("password", "op-password"), ("csrf", "00ff")];
+    let res = browser().post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().await.unwrap().contains("表单已过期"));
 }
@@ -97,20 +75,11 @@ async fn a_district_admin_onboards_a_school_from_the_portal_into_their_own_distr
     let app = TestApp::start(t.app.clone()).await;
     let client = browser();
     assert_eq!(
-        sign_in(&app, &client, "/login", "bureau", "bureau-password")
-            .await
-            .headers()[LOCATION],
+        sign_in(&app, &client, "/login", "bureau", "bureau-password").await.headers()[LOCATION],
         "/district"
     );
 
-    let page = client
-        .get(app.url("/district"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = client.get(app.url("/district")).send().await.unwrap().text().await.unwrap();
     let csrf = csrf_in(&page);
     let bad = [
         ("csrf", csrf.as_str()),
@@ -120,19 +89,11 @@ async fn a_district_admin_onboards_a_school_from_the_portal_into_their_own_distr
         ("admin_username", "admin"),
         ("admin_display_name", "管理员"),
     ];
-    let res = client
-        .post(app.url("/district/schools"))
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url("/district/schools")).form(&bad).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("学校标识：“New School”无效"), "{html}");
-    assert!(
-        html.contains("value=\"新学校\""),
-        "the form keeps what was typed"
-    );
+    assert!(html.contains("value=\"新学校\""), "the form keeps what was typed");
 
     let good = [
         ("csrf", csrf.as_str()),
@@ -143,37 +104,21 @@ async fn a_district_admin_onboards_a_school_from_the_portal_into_their_own_distr
         ("admin_username", "admin"),
         ("admin_display_name", "管理员"),
     ];
-    let res = client
-        .post(app.url("/district/schools"))
-        .form(&good)
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url("/district/schools")).form(&good).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("已开通学校“新学校”"), "{html}");
 
     let mut tx = t.app.platform().await.unwrap();
-    let school = registry::find_school(tx.conn(), "new-school")
-        .await
-        .unwrap()
-        .unwrap();
-    let d1 = registry::find_district(tx.conn(), "d1")
-        .await
-        .unwrap()
-        .unwrap();
+    let school = registry::find_school(tx.conn(), "new-school").await.unwrap().unwrap();
+    let d1 = registry::find_district(tx.conn(), "d1").await.unwrap().unwrap();
     assert_eq!(school.district_id, d1.id);
     assert_eq!(school.kind.key(), "vocational");
     let modules: Vec<&str> = school.modules.iter().map(|m| m.key()).collect();
     assert_eq!(modules, ["organization", "notices"]);
 
     // The same slug again is a conflict, not a silent update.
-    let res = client
-        .post(app.url("/district/schools"))
-        .form(&good)
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url("/district/schools")).form(&good).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("已被使用"));
 
@@ -191,14 +136,7 @@ async fn a_school_session_is_bound_to_its_school() {
     let app = TestApp::start(t.app.clone()).await;
     let client = browser();
 
-    let res = sign_in(
-        &app,
-        &client,
-        "/s/alpha/login",
-        "admin",
-        "initial-password-1",
-    )
-    .await;
+    let res = sign_in(&app, &client, "/s/alpha/login", "admin", "initial-password-1").await;
     assert_eq!(res.headers()[LOCATION], "/s/alpha/home");
     let token = res
         .cookies()
@@ -206,18 +144,8 @@ async fn a_school_session_is_bound_to_its_school() {
         .expect("session cookie")
         .value()
         .to_owned();
-    let html = client
-        .get(app.url("/s/alpha/home"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains("甲校一班") && !html.contains("乙校一班"),
-        "{html}"
-    );
+    let html = client.get(app.url("/s/alpha/home")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("甲校一班") && !html.contains("乙校一班"), "{html}");
     assert!(html.contains("初始密码"), "the first-login banner shows");
 
     // Alpha's valid token, presented at beta under beta's cookie name, is no session there.
@@ -245,67 +173,28 @@ async fn suspension_on_one_instance_reaches_another_through_notify() {
     assert_eq!(res.status(), StatusCode::OK);
 
     sign_in(&first, &client, "/login", "op", "op-password").await;
-    let page = client
-        .get(first.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = client.get(first.url("/admin")).send().await.unwrap().text().await.unwrap();
     let form = [("csrf", csrf_in(&page))];
-    let res = client
-        .post(first.url("/admin/schools/alpha/suspend"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        client.post(first.url("/admin/schools/alpha/suspend")).form(&form).send().await.unwrap();
     assert!(res.text().await.unwrap().contains("已暂停学校"));
 
     let mut status = StatusCode::OK;
     for _ in 0..50 {
-        status = client
-            .get(second.url("/s/alpha/"))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        status = client.get(second.url("/s/alpha/")).send().await.unwrap().status();
         if status == StatusCode::FORBIDDEN {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
-        "second instance saw the suspension within 5 s"
-    );
-    let body = client
-        .get(second.url("/s/alpha/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN, "second instance saw the suspension within 5 s");
+    let body = client.get(second.url("/s/alpha/login")).send().await.unwrap().text().await.unwrap();
     assert!(body.contains("服务已暂停"), "{body}");
 
-    let res = client
-        .post(first.url("/admin/schools/alpha/resume"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        client.post(first.url("/admin/schools/alpha/resume")).form(&form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        client
-            .get(first.url("/s/alpha/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(client.get(first.url("/s/alpha/")).send().await.unwrap().status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -316,25 +205,12 @@ async fn a_school_is_reached_by_subdomain_and_unknown_schools_are_404() {
     let app = TestApp::start(t.app.clone()).await;
     let client = browser();
 
-    let res = client
-        .get(app.url("/"))
-        .header(HOST, "jia.xuegong.test")
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(app.url("/")).header(HOST, "jia.xuegong.test").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains("alpha 中学") && html.contains("href=\"/login\""),
-        "{html}"
-    );
+    assert!(html.contains("alpha 中学") && html.contains("href=\"/login\""), "{html}");
 
-    let res = client
-        .get(app.url("/"))
-        .header(HOST, "nope.xuegong.test")
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(app.url("/")).header(HOST, "nope.xuegong.test").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = client.get(app.url("/s/nope/")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -350,24 +226,11 @@ async fn health_readiness_metrics_and_request_ids() {
     let res = client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(!res.headers()["x-request-id"].is_empty());
-    let ready: serde_json::Value = client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: serde_json::Value =
+        client.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["storage"], "ok");
-    let metrics = client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
         metrics.contains("xuegong_http_requests_total{route=\"/healthz\",status=\"200\"}"),
         "{metrics}"

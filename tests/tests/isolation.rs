@@ -57,11 +57,7 @@ async fn rls_alone_hides_every_other_schools_rows_in_every_tenant_table() {
     for table in &tables {
         let (a_all, a_foreign) = count_in(&t.app, a.id, table).await;
         let (b_all, b_foreign) = count_in(&t.app, b.id, table).await;
-        assert_eq!(
-            (a_foreign, b_foreign),
-            (0, 0),
-            "{table} leaks rows across schools"
-        );
+        assert_eq!((a_foreign, b_foreign), (0, 0), "{table} leaks rows across schools");
         if table != "attachments" {
             assert!(a_all > 0 && b_all > 0, "{table} has rows in both schools");
         }
@@ -90,9 +86,7 @@ async fn rls_alone_rejects_writes_into_another_school() {
     drop(tx);
 
     let mut tx = t.app.tenant(a.id).await.unwrap();
-    let updated = sqlx::query("update students set name = 'hijacked'")
-        .execute(tx.conn())
-        .await;
+    let updated = sqlx::query("update students set name = 'hijacked'").execute(tx.conn()).await;
     assert_eq!(updated.unwrap().rows_affected(), 0);
     let deleted = sqlx::query("delete from students").execute(tx.conn()).await;
     assert_eq!(deleted.unwrap().rows_affected(), 0);
@@ -128,10 +122,7 @@ async fn an_unset_or_empty_tenant_sees_zero_rows_and_no_error() {
             .fetch_one(tx.conn())
             .await
             .unwrap();
-        tx.conn()
-            .execute("select set_config('app.tenant_id', '', true)")
-            .await
-            .unwrap();
+        tx.conn().execute("select set_config('app.tenant_id', '', true)").await.unwrap();
         let empty: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
             .fetch_one(tx.conn())
             .await
@@ -156,11 +147,7 @@ async fn student_numbers_are_unique_per_school_not_globally() {
     .bind(a.id.as_uuid())
     .execute(tx.conn())
     .await;
-    assert!(
-        dup.unwrap_err()
-            .to_string()
-            .contains("students_tenant_id_student_no_key")
-    );
+    assert!(dup.unwrap_err().to_string().contains("students_tenant_id_student_no_key"));
 }
 
 #[tokio::test]
@@ -178,35 +165,24 @@ async fn application_filters_alone_keep_schools_apart_with_rls_switched_off() {
             .unwrap();
     }
     let mut raw = t.app.tenant(a.id).await.unwrap();
-    let visible: i64 = sqlx::query_scalar("select count(*) from org_units")
-        .fetch_one(raw.conn())
-        .await
-        .unwrap();
+    let visible: i64 =
+        sqlx::query_scalar("select count(*) from org_units").fetch_one(raw.conn()).await.unwrap();
     assert_eq!(visible, 6, "with RLS off, raw SQL sees both schools' units");
     drop(raw);
 
     let mut tx = t.app.tenant(a.id).await.unwrap();
     let units = org::list_units(&mut tx).await.unwrap();
     let levels = org::list_levels(&mut tx).await.unwrap();
-    let admin = xg_tenancy::accounts::find_school_account(&mut tx, "admin")
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = xg_tenancy::accounts::find_school_account(&mut tx, "admin").await.unwrap().unwrap();
     drop(tx);
     let mut tx = t.app.tenant(b.id).await.unwrap();
     let b_units = org::list_units(&mut tx).await.unwrap();
-    let b_admin = xg_tenancy::accounts::find_school_account(&mut tx, "admin")
-        .await
-        .unwrap()
-        .unwrap();
+    let b_admin =
+        xg_tenancy::accounts::find_school_account(&mut tx, "admin").await.unwrap().unwrap();
 
     assert_eq!(units.len(), 3);
     assert_eq!(levels.len(), 2);
-    assert!(
-        units
-            .iter()
-            .all(|u| !b_units.iter().any(|bu| bu.id == u.id))
-    );
+    assert!(units.iter().all(|u| !b_units.iter().any(|bu| bu.id == u.id)));
     assert_ne!(admin.id, b_admin.id);
     assert_eq!(admin.roles, ["school_admin"]);
 }
@@ -267,10 +243,7 @@ async fn a_request_cancelled_midway_leaves_no_tenant_on_the_pooled_connection() 
     for _ in 0..3 {
         let slow = async {
             let mut tx = db.tenant(a.id).await.unwrap();
-            sqlx::query("select pg_sleep(1)")
-                .execute(tx.conn())
-                .await
-                .unwrap();
+            sqlx::query("select pg_sleep(1)").execute(tx.conn()).await.unwrap();
             tx.commit().await.unwrap();
         };
         let timed_out = tokio::time::timeout(Duration::from_millis(200), slow).await;
@@ -315,13 +288,6 @@ async fn a_district_reads_its_own_schools_only_and_cannot_write() {
         .await
         .unwrap();
     assert_eq!(accounts, 0, "accounts are not district-readable");
-    let write = sqlx::query("update students set name = 'x'")
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    assert_eq!(
-        write.rows_affected(),
-        0,
-        "district context has no write policy"
-    );
+    let write = sqlx::query("update students set name = 'x'").execute(tx.conn()).await.unwrap();
+    assert_eq!(write.rows_affected(), 0, "district context has no write policy");
 }

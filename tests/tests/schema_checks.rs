@@ -10,34 +10,19 @@ use xg_kernel::isolation::{role_problems, schema_problems, verify_service_connec
 async fn the_migrated_schema_passes_the_isolation_check_as_the_service_role() {
     let t = TestDb::new().await;
     let mut conn = t.app.pool().acquire().await.unwrap();
-    assert_eq!(
-        schema_problems(&mut conn).await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        role_problems(&mut conn).await.unwrap(),
-        Vec::<String>::new()
-    );
+    assert_eq!(schema_problems(&mut conn).await.unwrap(), Vec::<String>::new());
+    assert_eq!(role_problems(&mut conn).await.unwrap(), Vec::<String>::new());
     verify_service_connection(&mut conn).await.unwrap();
 }
 
 #[tokio::test]
 async fn dropping_force_rls_from_any_table_fails_the_check() {
     let t = TestDb::new().await;
-    t.owner
-        .execute("alter table org_units no force row level security")
-        .await
-        .unwrap();
+    t.owner.execute("alter table org_units no force row level security").await.unwrap();
     let mut conn = t.app.pool().acquire().await.unwrap();
     let problems = schema_problems(&mut conn).await.unwrap();
-    assert_eq!(
-        problems,
-        ["table org_units: row-level security is not forced"]
-    );
-    let err = verify_service_connection(&mut conn)
-        .await
-        .unwrap_err()
-        .to_string();
+    assert_eq!(problems, ["table org_units: row-level security is not forced"]);
+    let err = verify_service_connection(&mut conn).await.unwrap_err().to_string();
     assert!(err.starts_with("refusing to serve"), "{err}");
 }
 
@@ -76,32 +61,19 @@ async fn the_owner_role_and_a_superuser_are_refused_as_service_connections() {
     let mut owner = t.owner.acquire().await.unwrap();
     let problems = role_problems(&mut owner).await.unwrap();
     assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(
-        problems[0].contains("owns (or is a member of the owner of)"),
-        "{problems:?}"
-    );
+    assert!(problems[0].contains("owns (or is a member of the owner of)"), "{problems:?}");
     assert!(problems[1].contains("owns the schema"), "{problems:?}");
 
     let mut superuser = t.superuser().await;
     let problems = role_problems(&mut superuser).await.unwrap();
-    assert!(
-        problems.iter().any(|p| p.contains("is a superuser")),
-        "{problems:?}"
-    );
-    assert!(
-        problems.iter().any(|p| p.contains("BYPASSRLS")),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.contains("is a superuser")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("BYPASSRLS")), "{problems:?}");
 }
 
 #[tokio::test]
 async fn the_service_role_cannot_disable_rls_or_read_the_migration_history() {
     let t = TestDb::new().await;
-    let err = t
-        .app
-        .pool()
-        .execute("alter table students disable row level security")
-        .await;
+    let err = t.app.pool().execute("alter table students disable row level security").await;
     assert!(err.unwrap_err().to_string().contains("must be owner"));
     let err = t.app.pool().execute("select * from _sqlx_migrations").await;
     assert!(err.unwrap_err().to_string().contains("permission denied"));

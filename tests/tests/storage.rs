@@ -15,25 +15,13 @@ async fn round_trip(storage: &Storage) {
     let key_a = ObjectKey::new(school_a, object);
     let body = Bytes::from("成绩单.pdf 的内容".as_bytes().to_vec());
 
-    storage
-        .put(&key_a, body.clone(), "application/pdf")
-        .await
-        .unwrap();
+    storage.put(&key_a, body.clone(), "application/pdf").await.unwrap();
     assert_eq!(storage.get(&key_a).await.unwrap(), Some(body.clone()));
     // The same object id under another school is another object: it does not exist.
-    assert_eq!(
-        storage
-            .get(&ObjectKey::new(school_b, object))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(storage.get(&ObjectKey::new(school_b, object)).await.unwrap(), None);
 
     let replaced = Bytes::from_static(b"v2");
-    storage
-        .put(&key_a, replaced.clone(), "application/pdf")
-        .await
-        .unwrap();
+    storage.put(&key_a, replaced.clone(), "application/pdf").await.unwrap();
     assert_eq!(storage.get(&key_a).await.unwrap(), Some(replaced));
 
     storage.delete(&key_a).await.unwrap();
@@ -50,10 +38,7 @@ async fn local_disk_stores_reads_replaces_and_deletes_under_the_tenant_prefix() 
 
     let tenant = TenantId::new_random();
     let key = ObjectKey::new(tenant, Uuid::new_v4());
-    storage
-        .put(&key, Bytes::from_static(b"x"), "text/plain")
-        .await
-        .unwrap();
+    storage.put(&key, Bytes::from_static(b"x"), "text/plain").await.unwrap();
     assert!(root.join(format!("tenants/{tenant}")).is_dir());
     assert_eq!(key.path(), format!("tenants/{tenant}/{}", key_object(&key)));
 }
@@ -74,19 +59,11 @@ async fn s3_keys_are_listed_per_school_prefix_only() {
     let (a, b) = (TenantId::new_random(), TenantId::new_random());
     for tenant in [a, a, b] {
         let key = ObjectKey::new(tenant, Uuid::new_v4());
-        storage
-            .put(&key, Bytes::from_static(b"data"), "text/plain")
-            .await
-            .unwrap();
+        storage.put(&key, Bytes::from_static(b"data"), "text/plain").await.unwrap();
     }
     let keys_a = store.list_tenant_keys(a).await.unwrap();
     assert_eq!(keys_a.len(), 2);
-    assert!(
-        keys_a
-            .iter()
-            .all(|k| k.starts_with(&format!("tenants/{a}/"))),
-        "{keys_a:?}"
-    );
+    assert!(keys_a.iter().all(|k| k.starts_with(&format!("tenants/{a}/"))), "{keys_a:?}");
     assert_eq!(store.list_tenant_keys(b).await.unwrap().len(), 1);
 }
 
@@ -103,9 +80,6 @@ async fn s3_requests_with_a_wrong_secret_are_refused_by_the_server() {
         path_style: true,
     });
     let key = ObjectKey::new(TenantId::new_random(), Uuid::new_v4());
-    let err = bad
-        .put(&key, Bytes::from_static(b"x"), "text/plain")
-        .await
-        .unwrap_err();
+    let err = bad.put(&key, Bytes::from_static(b"x"), "text/plain").await.unwrap_err();
     assert!(err.to_string().contains("SignatureDoesNotMatch"), "{err}");
 }

@@ -102,17 +102,11 @@ pub fn check(entries: &[Entry]) -> ChainReport {
     for (i, e) in entries.iter().enumerate() {
         let expected_seq = i64::try_from(i).unwrap_or(i64::MAX) + 1;
         if e.seq != expected_seq || e.prev_hash != prev || hash_of(&prev, e) != e.hash {
-            return ChainReport {
-                entries: entries.len(),
-                first_broken: Some(expected_seq),
-            };
+            return ChainReport { entries: entries.len(), first_broken: Some(expected_seq) };
         }
         prev = e.hash.clone();
     }
-    ChainReport {
-        entries: entries.len(),
-        first_broken: None,
-    }
+    ChainReport { entries: entries.len(), first_broken: None }
 }
 
 #[cfg(test)]
@@ -125,25 +119,14 @@ mod tests {
             let last = out.last().map(|e| (e.seq, e.hash.clone()));
             let change = Change::new("org.unit.create", format!("org_unit:{i}"))
                 .after(serde_json::json!({"name": "高一(1)班", "b": 1, "a": [1, 2]}));
-            out.push(next_entry(
-                last,
-                &Actor::system("test"),
-                change,
-                1_000 + i as i64,
-            ));
+            out.push(next_entry(last, &Actor::system("test"), change, 1_000 + i as i64));
         }
         out
     }
 
     #[test]
     fn an_untouched_chain_verifies() {
-        assert_eq!(
-            check(&chain_of(5)),
-            ChainReport {
-                entries: 5,
-                first_broken: None
-            }
-        );
+        assert_eq!(check(&chain_of(5)), ChainReport { entries: 5, first_broken: None });
     }
 
     #[test]

@@ -30,11 +30,7 @@ pub struct Actor {
 impl Actor {
     /// The command line or another process without a signed-in person.
     pub fn system(name: &str) -> Self {
-        Self {
-            id: None,
-            name: name.to_owned(),
-            client_addr: None,
-        }
+        Self { id: None, name: name.to_owned(), client_addr: None }
     }
 }
 
@@ -49,12 +45,7 @@ pub struct Change {
 
 impl Change {
     pub fn new(action: &'static str, target: impl Into<String>) -> Self {
-        Self {
-            action,
-            target: target.into(),
-            before: None,
-            after: None,
-        }
+        Self { action, target: target.into(), before: None, after: None }
     }
 
     pub fn before(mut self, value: impl Serialize) -> Self {
@@ -182,10 +173,8 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<Vec<Entry>, sqlx
 /// Re-computes the school's whole chain and reports the first entry that does not match.
 pub async fn verify(tx: &mut TenantTx) -> Result<ChainReport, sqlx::Error> {
     let sql = format!("select {COLUMNS} from audit_log where tenant_id = $1 order by seq");
-    let entries: Vec<Entry> = sqlx::query_as(&sql)
-        .bind(tx.tenant().as_uuid())
-        .fetch_all(tx.conn())
-        .await?;
+    let entries: Vec<Entry> =
+        sqlx::query_as(&sql).bind(tx.tenant().as_uuid()).fetch_all(tx.conn()).await?;
     Ok(chain::check(&entries))
 }
 

@@ -109,18 +109,14 @@ impl Config {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment = figment.merge(Env::prefixed("XUEGONG_").split("__"));
-        let config: Config = figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(readable(&e)))?;
+        let config: Config = figment.extract().map_err(|e| ConfigError::Invalid(readable(&e)))?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.database_pool_size == 0 {
-            return Err(ConfigError::Invalid(
-                "database_pool_size must be at least 1".into(),
-            ));
+            return Err(ConfigError::Invalid("database_pool_size must be at least 1".into()));
         }
         if let Some(secret) = &self.session_secret
             && secret.expose_secret().len() < 32
@@ -191,11 +187,7 @@ fn readable(e: &figment::Error) -> String {
                 }
                 other => other.to_string(),
             };
-            if key.is_empty() {
-                kind
-            } else {
-                format!("{key} {kind}")
-            }
+            if key.is_empty() { kind } else { format!("{key} {kind}") }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -210,9 +202,7 @@ mod tests {
         let secret = "a-very-secret-value-that-is-long-enough-123";
         let cfg = Config {
             session_secret: Some(SecretString::from(secret)),
-            ..Figment::from(Serialized::defaults(DEFAULTS))
-                .extract::<Config>()
-                .unwrap()
+            ..Figment::from(Serialized::defaults(DEFAULTS)).extract::<Config>().unwrap()
         };
         assert!(!format!("{cfg:?}").contains(secret));
     }
@@ -221,22 +211,15 @@ mod tests {
     fn short_session_secret_is_rejected_with_the_setting_named() {
         let cfg = Config {
             session_secret: Some(SecretString::from("short")),
-            ..Figment::from(Serialized::defaults(DEFAULTS))
-                .extract::<Config>()
-                .unwrap()
+            ..Figment::from(Serialized::defaults(DEFAULTS)).extract::<Config>().unwrap()
         };
         let err = cfg.validate().unwrap_err().to_string();
-        assert!(
-            err.contains("session_secret must be at least 32 bytes"),
-            "{err}"
-        );
+        assert!(err.contains("session_secret must be at least 32 bytes"), "{err}");
     }
 
     #[test]
     fn s3_backend_lists_every_missing_setting() {
-        let mut cfg = Figment::from(Serialized::defaults(DEFAULTS))
-            .extract::<Config>()
-            .unwrap();
+        let mut cfg = Figment::from(Serialized::defaults(DEFAULTS)).extract::<Config>().unwrap();
         cfg.storage.backend = StorageBackend::S3;
         cfg.storage.s3_endpoint = Some("http://127.0.0.1:9000".into());
         let err = cfg.validate().unwrap_err().to_string();

@@ -25,9 +25,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             // A runaway query must not hold a pooled connection (and its tenant) for long.
             .connect_with(
-                options
-                    .application_name("xuegong")
-                    .options([("statement_timeout", "30s")]),
+                options.application_name("xuegong").options([("statement_timeout", "30s")]),
             )
             .await?;
         Ok(Self { pool })
@@ -62,9 +60,7 @@ impl Db {
     /// A transaction with no tenant: it reaches the platform registry (districts, schools,
     /// platform accounts) and sees zero rows of any tenant-owned table.
     pub async fn platform(&self) -> Result<PlatformTx, sqlx::Error> {
-        Ok(PlatformTx {
-            tx: self.pool.begin().await?,
-        })
+        Ok(PlatformTx { tx: self.pool.begin().await? })
     }
 }
 
@@ -84,10 +80,7 @@ impl PlatformTx {
             .bind(tenant.to_string())
             .execute(&mut *self.tx)
             .await?;
-        Ok(TenantTx {
-            tx: self.tx,
-            tenant,
-        })
+        Ok(TenantTx { tx: self.tx, tenant })
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {

@@ -15,11 +15,7 @@ pub type AppResult<T> = Result<T, AppError>;
 pub enum AppError {
     /// The user sent something we cannot accept; `message` says what and how to fix it.
     #[error("{code}: {message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    Invalid { code: &'static str, message: String, field: Option<String> },
     #[error("not found")]
     NotFound,
     #[error("unauthorized")]
@@ -50,11 +46,7 @@ struct Body<'a> {
 
 impl AppError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Self::Invalid { code, message: message.into(), field: None }
     }
 
     pub fn invalid_field(
@@ -62,11 +54,7 @@ impl AppError {
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self::Invalid {
-            code,
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        Self::Invalid { code, message: message.into(), field: Some(field.into()) }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -113,13 +101,7 @@ impl IntoResponse for AppError {
             Self::Invalid { field, .. } => field.as_deref(),
             _ => None,
         };
-        let body = Envelope {
-            error: Body {
-                code,
-                message,
-                field,
-            },
-        };
+        let body = Envelope { error: Body { code, message, field } };
         (self.status(), Json(body)).into_response()
     }
 }

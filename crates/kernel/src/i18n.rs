@@ -49,11 +49,7 @@ impl Catalog {
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
     for (key, value) in table {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
             toml::Value::Table(inner) => flatten(&path, inner, out),
             toml::Value::String(text) => {

@@ -55,16 +55,10 @@ pub struct InvalidSlug(pub String);
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, InvalidSlug> {
         let ok = (1..=40).contains(&raw.len())
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-')
             && !raw.ends_with('-');
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(InvalidSlug(raw.to_owned()))
-        }
+        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidSlug(raw.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -97,16 +91,7 @@ mod tests {
 
     #[test]
     fn slug_rejects_what_cannot_live_in_a_url_or_hostname() {
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "East",
-            "a_b",
-            "a/b",
-            "中学",
-            &"x".repeat(41),
-        ] {
+        for bad in ["", "-a", "a-", "East", "a_b", "a/b", "中学", &"x".repeat(41)] {
             assert_eq!(Slug::parse(bad), Err(InvalidSlug(bad.to_owned())), "{bad}");
         }
     }

@@ -41,14 +41,10 @@ pub async fn schema_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sq
             problems.push(format!("table {table}: row-level security is not forced"));
         }
         if !policy {
-            problems.push(format!(
-                "table {table}: no tenant_isolation policy for all commands"
-            ));
+            problems.push(format!("table {table}: no tenant_isolation policy for all commands"));
         }
         if pk_first.as_deref() != Some("tenant_id") {
-            problems.push(format!(
-                "table {table}: primary key does not start with tenant_id"
-            ));
+            problems.push(format!("table {table}: primary key does not start with tenant_id"));
         }
     }
 
@@ -108,9 +104,7 @@ pub async fn role_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx
 
     let mut problems = Vec::new();
     if superuser {
-        problems.push(format!(
-            "role {role} is a superuser, which ignores row-level security"
-        ));
+        problems.push(format!("role {role} is a superuser, which ignores row-level security"));
     }
     if bypass {
         problems.push(format!("role {role} has BYPASSRLS"));
@@ -122,9 +116,7 @@ pub async fn role_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx
         ));
     }
     if owns_schema {
-        problems.push(format!(
-            "role {role} owns the schema, so it could drop or alter tables"
-        ));
+        problems.push(format!("role {role} owns the schema, so it could drop or alter tables"));
     }
     Ok(problems)
 }

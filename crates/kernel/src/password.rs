@@ -23,9 +23,7 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 /// call `burn_time` instead, so response time does not reveal which usernames exist.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -40,11 +38,7 @@ pub fn burn_time(password: &str) {
 
 /// A random initial password, 16 letters and digits; the holder must change it at first login.
 pub fn generate_initial() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(16)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
 }
 
 #[cfg(test)]

@@ -26,10 +26,8 @@ use xg_web::schools::{resolve_school, rewrite_subdomain};
 const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn build_router(state: AppState) -> Router {
-    let school = portal::school_routes().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        resolve_school,
-    ));
+    let school = portal::school_routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school));
     Router::new()
         .merge(portal::platform_routes())
         .merge(school)
@@ -75,12 +73,9 @@ pub fn build_service(state: AppState) -> BoxCloneSyncService<Request, Response, 
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.schools.spawn_listener();
     let service = build_service(state);
-    axum::serve(
-        listener,
-        service.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    axum::serve(listener, service.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -174,10 +174,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         isolation::verify_service_connection(&mut conn).await?;
     }
     let storage = Storage::from_config(&config.storage).await?;
-    storage
-        .check()
-        .await
-        .map_err(|e| anyhow::anyhow!("attachment storage is not usable: {e}"))?;
+    storage.check().await.map_err(|e| anyhow::anyhow!("attachment storage is not usable: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -191,10 +188,7 @@ async fn verify_audit(config: &Config, slug: Option<String>) -> anyhow::Result<(
     let db = connect(config).await?;
     let mut tx = db.platform().await?;
     let (chain, report) = match slug {
-        None => (
-            "platform".to_owned(),
-            xg_audit::verify_platform(tx.conn()).await?,
-        ),
+        None => ("platform".to_owned(), xg_audit::verify_platform(tx.conn()).await?),
         Some(slug) => {
             let school = registry::find_school(tx.conn(), &slug)
                 .await?
@@ -205,10 +199,7 @@ async fn verify_audit(config: &Config, slug: Option<String>) -> anyhow::Result<(
     };
     match report.first_broken {
         None => {
-            println!(
-                "ok: {chain} audit chain intact ({} entries)",
-                report.entries
-            );
+            println!("ok: {chain} audit chain intact ({} entries)", report.entries);
             Ok(())
         }
         Some(seq) => anyhow::bail!(
@@ -221,11 +212,9 @@ async fn verify_audit(config: &Config, slug: Option<String>) -> anyhow::Result<(
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let url = config.require_migrate_url()?;
-    let pool = sqlx::PgPool::connect(url.expose_secret())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("cannot connect as the owner role (migrate_database_url): {e}")
-        })?;
+    let pool = sqlx::PgPool::connect(url.expose_secret()).await.map_err(|e| {
+        anyhow::anyhow!("cannot connect as the owner role (migrate_database_url): {e}")
+    })?;
     MIGRATOR.run(&pool).await?;
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
         .fetch_one(&pool)
@@ -238,11 +227,7 @@ async fn district(config: &Config, cmd: DistrictCommand) -> anyhow::Result<()> {
     let db = connect(config).await?;
     let mut tx = db.platform().await?;
     match cmd {
-        DistrictCommand::Create {
-            slug,
-            name,
-            if_missing,
-        } => {
+        DistrictCommand::Create { slug, name, if_missing } => {
             let slug = Slug::parse(&slug)?;
             match registry::create_district(tx.conn(), &cli_actor(), &slug, &name).await {
                 Ok(d) => println!("created district {} ({})", d.slug, d.name),
@@ -280,14 +265,7 @@ async fn tenant(config: &Config, cmd: TenantCommand) -> anyhow::Result<()> {
             println!("slug\tstatus\tkind\tname\tmodules");
             for s in registry::list_schools(tx.conn(), filter).await? {
                 let modules: Vec<&str> = s.modules.iter().map(|m| m.key()).collect();
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    s.slug,
-                    s.status,
-                    s.kind,
-                    s.name,
-                    modules.join(",")
-                );
+                println!("{}\t{}\t{}\t{}\t{}", s.slug, s.status, s.kind, s.name, modules.join(","));
             }
             Ok(())
         }
@@ -316,21 +294,14 @@ async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
                     "{}: {} {} (units +{} ~{}, roles +{}, levels changed {})",
                     path.display(),
                     r.school.slug,
-                    if r.school_created {
-                        "created"
-                    } else {
-                        "updated"
-                    },
+                    if r.school_created { "created" } else { "updated" },
                     r.units_created,
                     r.units_updated,
                     r.roles_created,
                     r.levels_changed,
                 );
                 if let Some(p) = r.generated_admin_password {
-                    println!(
-                        "  first admin '{}' initial password: {p}",
-                        manifest.admin_username
-                    );
+                    println!("  first admin '{}' initial password: {p}", manifest.admin_username);
                 }
             }
             Err(OnboardError::Manifest(errors)) => {
@@ -338,10 +309,7 @@ async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
                 failed += 1;
             }
             Err(OnboardError::Internal(e)) => {
-                eprintln!(
-                    "error: {}: onboarding failed, nothing was saved: {e:#}",
-                    path.display()
-                );
+                eprintln!("error: {}: onboarding failed, nothing was saved: {e:#}", path.display());
                 failed += 1;
             }
         }
@@ -363,13 +331,7 @@ async fn set_status(db: &Db, slug: &str, status: SchoolStatus) -> anyhow::Result
 }
 
 async fn account(config: &Config, cmd: AccountCommand) -> anyhow::Result<()> {
-    let AccountCommand::Create {
-        username,
-        role,
-        display_name,
-        district,
-        if_missing,
-    } = cmd;
+    let AccountCommand::Create { username, role, display_name, district, if_missing } = cmd;
     let db = connect(config).await?;
     let mut tx = db.platform().await?;
     let role = match role {

@@ -16,9 +16,7 @@ pub async fn healthz() -> &'static str {
 
 /// The instance can serve: the database answers as the service role and storage is writable.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let database = sqlx::query_scalar::<_, i32>("select 1")
-        .fetch_one(state.db.pool())
-        .await;
+    let database = sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.db.pool()).await;
     let storage = state.storage.check().await;
     let ok = database.is_ok() && storage.is_ok();
     if let Err(e) = &database {
@@ -32,21 +30,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "storage": if storage.is_ok() { "ok" } else { "unavailable" },
         "storage_backend": state.storage.backend_name(),
     });
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => handle.render().into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            "metrics recorder not installed in this process",
-        )
+        None => (StatusCode::NOT_FOUND, "metrics recorder not installed in this process")
             .into_response(),
     }
 }

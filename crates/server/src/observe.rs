@@ -19,9 +19,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub fn init_tracing(format: &LogFormat) {
     let filter = EnvFilter::try_from_env("XUEGONG_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,aws=warn,hyper=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
@@ -34,9 +32,7 @@ pub fn init_tracing(format: &LogFormat) {
 /// `/metrics`; later calls (several apps in one test process) share it.
 pub fn init_metrics() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .clone()
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
 }
 
 pub async fn log_request(req: Request, next: Next) -> Response {
@@ -57,11 +53,7 @@ pub async fn log_request(req: Request, next: Next) -> Response {
 
     let status = response.status().as_u16();
     let latency = started.elapsed();
-    let tenant = response
-        .extensions()
-        .get::<TenantTag>()
-        .map(|t| t.0.as_str())
-        .unwrap_or("");
+    let tenant = response.extensions().get::<TenantTag>().map(|t| t.0.as_str()).unwrap_or("");
     tracing::info!(
         http.method = %method,
         http.route = %route,

@@ -66,30 +66,15 @@ impl S3Store {
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build();
-        Self {
-            client: Client::from_conf(config),
-            bucket: s.bucket,
-        }
+        Self { client: Client::from_conf(config), bucket: s.bucket }
     }
 
     /// Creates the bucket if it does not exist yet (local stacks and tests).
     pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
-        if self
-            .client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .is_ok()
-        {
+        if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {
             return Ok(());
         }
-        self.client
-            .create_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(s3_err)?;
+        self.client.create_bucket().bucket(&self.bucket).send().await.map_err(s3_err)?;
         Ok(())
     }
 
@@ -112,20 +97,10 @@ impl S3Store {
     }
 
     pub async fn get(&self, key: &ObjectKey) -> Result<Option<Bytes>, StorageError> {
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.path())
-            .send()
-            .await;
+        let result = self.client.get_object().bucket(&self.bucket).key(key.path()).send().await;
         match result {
             Ok(out) => {
-                let data = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StorageError::S3(e.to_string()))?;
+                let data = out.body.collect().await.map_err(|e| StorageError::S3(e.to_string()))?;
                 Ok(Some(data.into_bytes()))
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
@@ -145,12 +120,7 @@ impl S3Store {
     }
 
     pub async fn check(&self) -> Result<(), StorageError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(s3_err)?;
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(s3_err)?;
         Ok(())
     }
 
@@ -167,10 +137,6 @@ impl S3Store {
             .send()
             .await
             .map_err(s3_err)?;
-        Ok(out
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect())
+        Ok(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect())
     }
 }

@@ -93,20 +93,14 @@ pub async fn find_platform_account(
     .bind(username)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(
-        |(id, username, display_name, password_hash, role, district)| PlatformAccount {
-            id,
-            username,
-            display_name,
-            password_hash,
-            role: if role == "operator" {
-                PlatformRole::Operator
-            } else {
-                PlatformRole::DistrictAdmin
-            },
-            district_id: district.map(DistrictId::from_uuid),
-        },
-    ))
+    Ok(row.map(|(id, username, display_name, password_hash, role, district)| PlatformAccount {
+        id,
+        username,
+        display_name,
+        password_hash,
+        role: if role == "operator" { PlatformRole::Operator } else { PlatformRole::DistrictAdmin },
+        district_id: district.map(DistrictId::from_uuid),
+    }))
 }
 
 #[derive(Clone, Debug)]
@@ -136,16 +130,9 @@ pub async fn find_school_account(
     .bind(username)
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(
-        |(id, username, display_name, password_hash, must_change_password, roles)| SchoolAccount {
-            id,
-            username,
-            display_name,
-            password_hash,
-            must_change_password,
-            roles,
-        },
-    ))
+    Ok(row.map(|(id, username, display_name, password_hash, must_change_password, roles)| {
+        SchoolAccount { id, username, display_name, password_hash, must_change_password, roles }
+    }))
 }
 
 pub async fn find_school_account_by_id(

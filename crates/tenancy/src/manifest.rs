@@ -22,6 +22,8 @@ struct Raw {
     #[serde(default)]
     roles: RawRoles,
     admin: RawAdmin,
+    #[serde(default)]
+    staff: Vec<Staff>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +78,18 @@ pub struct Unit {
     pub parent: Option<String>,
 }
 
+/// A staff account to create with the school: its roles and the org units it works in.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub units: Vec<String>,
+    pub initial_password: Option<String>,
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
@@ -101,6 +115,7 @@ pub struct Manifest {
     pub admin_username: String,
     pub admin_display_name: String,
     pub admin_initial_password: Option<String>,
+    pub staff: Vec<Staff>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +169,39 @@ pub enum Problem {
     DistrictMismatch(String, String),
     #[error("subdomain '{0}' is already used by school '{1}'")]
     SubdomainTaken(String, String),
+    #[error("a school with slug '{0}' already exists")]
+    SlugTaken(String),
+    #[error(
+        "level '{0}' already exists at another depth; levels cannot be reordered by a manifest"
+    )]
+    LevelMoved(String),
+    #[error("unit '{0}' already exists on another level; move units in the org module")]
+    UnitMoved(String),
+    #[error("subdomain '{0}' is reserved")]
+    ReservedSubdomain(String),
+    #[error("is longer than {0} characters")]
+    TooLong(usize),
+    #[error("contains control characters; remove them")]
+    ControlCharacters,
+    #[error("role '{0}' is not declared in this manifest (built-in or custom)")]
+    UndeclaredRole(String),
+    #[error("no unit with code '{0}' is declared in org.units")]
+    UnknownUnit(String),
+}
+
+/// Longest accepted name of a school, unit, level or role, and of a display name.
+pub const MAX_NAME: usize = 100;
+/// Subdomains that name the platform itself, never a school.
+pub const RESERVED_SUBDOMAINS: &[&str] = &["www", "api", "admin", "static", "mail", "s"];
+
+/// Characters that have no business in a name: C0/C1 controls and bidirectional overrides
+/// (which can disguise text in terminals and pages).
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|c| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
 }
 
 impl fmt::Display for ManifestError {
@@ -173,33 +221,43 @@ struct Checker {
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, problem: Problem) {
         let source = self.source.clone();
-        self.errors.push(ManifestError {
-            source,
-            field: field.into(),
-            problem,
-        });
+        self.errors.push(ManifestError { source, field: field.into(), problem });
     }
 
     fn text(&mut self, field: &str, value: &str) -> String {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             self.fail(field, Problem::Empty);
+        } else if has_control_characters(trimmed) {
+            self.fail(field, Problem::ControlCharacters);
+        } else if trimmed.chars().count() > MAX_NAME {
+            self.fail(field, Problem::TooLong(MAX_NAME));
         }
         trimmed.to_owned()
     }
 
     fn slug(&mut self, field: &str, value: &str) -> Option<Slug> {
-        Slug::parse(value)
-            .map_err(|_| self.fail(field, Problem::InvalidSlug(value.into())))
-            .ok()
+        Slug::parse(value).map_err(|_| self.fail(field, Problem::InvalidSlug(value.into()))).ok()
+    }
+
+    fn username(&mut self, field: &str, value: &str) {
+        let ok = (2..=64).contains(&value.len())
+            && value.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch));
+        if !ok {
+            self.fail(field, Problem::InvalidUsername(value.to_owned()));
+        }
+    }
+
+    fn password(&mut self, field: &str, value: Option<&str>) {
+        if value.is_some_and(|p| p.chars().count() < MIN_LENGTH) {
+            self.fail(field, Problem::PasswordTooShort);
+        }
     }
 
     fn key(&mut self, field: &str, value: &str) {
         let ok = value.len() <= 32
             && value.starts_with(|c: char| c.is_ascii_lowercase())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             self.fail(field, Problem::InvalidKey(value.into()));
         }
@@ -207,10 +265,7 @@ impl Checker {
 }
 
 fn choices<T: fmt::Display>(all: &[T]) -> String {
-    all.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 impl Manifest {
@@ -243,23 +298,45 @@ impl Manifest {
     }
 }
 
+/// Trims surrounding whitespace from every identifier and name, so that what is validated is
+/// exactly what is stored (`"g1 "` and `"g1"` are one code, not two).
+fn trimmed(mut raw: Raw) -> Raw {
+    let t = |s: &mut String| *s = s.trim().to_owned();
+    for level in &mut raw.org.levels {
+        t(&mut level.key);
+        t(&mut level.name);
+    }
+    for unit in &mut raw.org.units {
+        t(&mut unit.code);
+        t(&mut unit.name);
+        t(&mut unit.level);
+        if let Some(p) = &mut unit.parent {
+            t(p);
+        }
+    }
+    for role in &mut raw.roles.custom {
+        t(&mut role.key);
+        t(&mut role.name);
+    }
+    raw
+}
+
 fn validate(source: &str, raw: Raw) -> Result<Manifest, Vec<ManifestError>> {
-    let mut c = Checker {
-        source: source.to_owned(),
-        errors: Vec::new(),
-    };
+    let raw = trimmed(raw);
+    let mut c = Checker { source: source.to_owned(), errors: Vec::new() };
 
     let slug = c.slug("school.slug", &raw.school.slug);
     let name = c.text("school.name", &raw.school.name);
     let kind = raw.school.kind.parse::<SchoolKind>().map_err(|_| {
         let all = choices(SchoolKind::ALL);
-        c.fail(
-            "school.kind",
-            Problem::UnknownKind(raw.school.kind.clone(), all),
-        );
+        c.fail("school.kind", Problem::UnknownKind(raw.school.kind.clone(), all));
     });
     let district = c.slug("school.district", &raw.school.district);
     let subdomain = match &raw.school.subdomain {
+        Some(s) if RESERVED_SUBDOMAINS.contains(&s.as_str()) => {
+            c.fail("school.subdomain", Problem::ReservedSubdomain(s.clone()));
+            None
+        }
         Some(s) => c.slug("school.subdomain", s).map(Some),
         None => Some(None),
     };
@@ -275,10 +352,7 @@ fn validate(source: &str, raw: Raw) -> Result<Manifest, Vec<ManifestError>> {
             Ok(module) => {
                 modules.insert(module);
             }
-            Err(()) => c.fail(
-                field,
-                Problem::UnknownModule(m.clone(), choices(Module::ALL)),
-            ),
+            Err(()) => c.fail(field, Problem::UnknownModule(m.clone(), choices(Module::ALL))),
         }
     }
 
@@ -291,10 +365,7 @@ fn validate(source: &str, raw: Raw) -> Result<Manifest, Vec<ManifestError>> {
         c.key(&format!("org.levels[{i}].key"), &level.key);
         c.text(&format!("org.levels[{i}].name"), &level.name);
         if depth_of.insert(level.key.clone(), i + 1).is_some() {
-            c.fail(
-                format!("org.levels[{i}].key"),
-                Problem::Duplicate(level.key.clone()),
-            );
+            c.fail(format!("org.levels[{i}].key"), Problem::Duplicate(level.key.clone()));
         }
     }
 
@@ -302,22 +373,10 @@ fn validate(source: &str, raw: Raw) -> Result<Manifest, Vec<ManifestError>> {
     let roles = check_roles(&mut c, raw.roles);
 
     let admin_username = raw.admin.username.trim().to_owned();
-    let username_ok = (2..=64).contains(&admin_username.len())
-        && admin_username
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch));
-    if !username_ok {
-        c.fail(
-            "admin.username",
-            Problem::InvalidUsername(admin_username.clone()),
-        );
-    }
+    c.username("admin.username", &admin_username);
     let admin_display_name = c.text("admin.display_name", &raw.admin.display_name);
-    if let Some(p) = &raw.admin.initial_password
-        && p.chars().count() < MIN_LENGTH
-    {
-        c.fail("admin.initial_password", Problem::PasswordTooShort);
-    }
+    c.password("admin.initial_password", raw.admin.initial_password.as_deref());
+    let staff = check_staff(&mut c, raw.staff, &admin_username, &roles, &units);
 
     match (slug, kind, district, subdomain) {
         (Some(slug), Ok(kind), Some(district), Some(subdomain)) if c.errors.is_empty() => {
@@ -335,10 +394,44 @@ fn validate(source: &str, raw: Raw) -> Result<Manifest, Vec<ManifestError>> {
                 admin_username,
                 admin_display_name,
                 admin_initial_password: raw.admin.initial_password,
+                staff,
             })
         }
         _ => Err(c.errors),
     }
+}
+
+fn check_staff(
+    c: &mut Checker,
+    staff: Vec<Staff>,
+    admin: &str,
+    roles: &[Role],
+    units: &[Unit],
+) -> Vec<Staff> {
+    let mut seen = BTreeSet::from([admin.to_owned()]);
+    let mut out = Vec::new();
+    for (i, mut s) in staff.into_iter().enumerate() {
+        s.username = s.username.trim().to_owned();
+        c.username(&format!("staff[{i}].username"), &s.username);
+        if !seen.insert(s.username.clone()) {
+            c.fail(format!("staff[{i}].username"), Problem::Duplicate(s.username.clone()));
+        }
+        s.display_name = c.text(&format!("staff[{i}].display_name"), &s.display_name);
+        c.password(&format!("staff[{i}].initial_password"), s.initial_password.as_deref());
+        for (j, role) in s.roles.iter().enumerate() {
+            if !roles.iter().any(|r| r.key == *role) {
+                c.fail(format!("staff[{i}].roles[{j}]"), Problem::UndeclaredRole(role.clone()));
+            }
+        }
+        for (j, unit) in s.units.iter().enumerate() {
+            if !units.iter().any(|u| u.code == unit.trim()) {
+                c.fail(format!("staff[{i}].units[{j}]"), Problem::UnknownUnit(unit.clone()));
+            }
+        }
+        s.units = s.units.iter().map(|u| u.trim().to_owned()).collect();
+        out.push(s);
+    }
+    out
 }
 
 /// Checks codes, levels and parents, and returns the units ordered parents-first.
@@ -352,22 +445,16 @@ fn check_units(
     for (i, unit) in units.iter().enumerate() {
         c.text(&format!("org.units[{i}].code"), &unit.code);
         c.text(&format!("org.units[{i}].name"), &unit.name);
-        if level_of_code
-            .insert(unit.code.as_str(), unit.level.as_str())
-            .is_some()
-        {
-            c.fail(
-                format!("org.units[{i}].code"),
-                Problem::Duplicate(unit.code.clone()),
-            );
+        if level_of_code.contains_key(unit.code.as_str()) {
+            let problem = Problem::Duplicate(unit.code.clone());
+            c.fail(format!("org.units[{i}].code"), problem);
+        } else {
+            level_of_code.insert(unit.code.as_str(), unit.level.as_str());
         }
     }
     for (i, unit) in units.iter().enumerate() {
         let Some(&depth) = depth_of.get(&unit.level) else {
-            c.fail(
-                format!("org.units[{i}].level"),
-                Problem::UnknownLevel(unit.level.clone()),
-            );
+            c.fail(format!("org.units[{i}].level"), Problem::UnknownLevel(unit.level.clone()));
             continue;
         };
         let field = format!("org.units[{i}].parent");
@@ -412,10 +499,7 @@ fn check_roles(c: &mut Checker, raw: RawRoles) -> Vec<Role> {
                 c.fail(field, Problem::UnknownRole(key.clone(), all));
             }
             Some(_) if !seen.insert(key.clone()) => c.fail(field, Problem::Duplicate(key.clone())),
-            Some((k, name)) => roles.push(Role {
-                key: (*k).into(),
-                name: (*name).into(),
-            }),
+            Some((k, name)) => roles.push(Role { key: (*k).into(), name: (*name).into() }),
         }
     }
     if !seen.contains("school_admin") {
@@ -425,10 +509,7 @@ fn check_roles(c: &mut Checker, raw: RawRoles) -> Vec<Role> {
         c.key(&format!("roles.custom[{i}].key"), &role.key);
         c.text(&format!("roles.custom[{i}].name"), &role.name);
         if !seen.insert(role.key.clone()) {
-            c.fail(
-                format!("roles.custom[{i}].key"),
-                Problem::Duplicate(role.key.clone()),
-            );
+            c.fail(format!("roles.custom[{i}].key"), Problem::Duplicate(role.key.clone()));
         }
         roles.push(role);
     }

@@ -22,11 +22,7 @@ display_name = "学工处"
 "#;
 
 fn errors_of(text: &str) -> Vec<(String, Problem)> {
-    Manifest::parse("t.toml", text)
-        .unwrap_err()
-        .into_iter()
-        .map(|e| (e.field, e.problem))
-        .collect()
+    Manifest::parse("t.toml", text).unwrap_err().into_iter().map(|e| (e.field, e.problem)).collect()
 }
 
 #[test]
@@ -59,10 +55,7 @@ fn every_problem_is_reported_at_once() {
         .replace(r#""notices""#, r#""notices", "notices", "payroll""#)
         .replace(r#"username = "admin""#, r#"username = "a b""#);
     let fields: Vec<String> = errors_of(&text).into_iter().map(|(f, _)| f).collect();
-    assert_eq!(
-        fields,
-        ["school.kind", "modules[2]", "modules[3]", "admin.username"]
-    );
+    assert_eq!(fields, ["school.kind", "modules[2]", "modules[3]", "admin.username"]);
 }
 
 #[test]
@@ -70,9 +63,7 @@ fn a_typo_in_a_key_is_an_error_not_a_silently_dropped_setting() {
     let text = GOOD.replace("display_name", "displayname");
     let errs = errors_of(&text);
     assert_eq!(errs.len(), 1);
-    let (field, Problem::Syntax(msg)) = &errs[0] else {
-        panic!("{errs:?}")
-    };
+    let (field, Problem::Syntax(msg)) = &errs[0] else { panic!("{errs:?}") };
     assert!(field.starts_with("line "), "{field}");
     assert!(msg.contains("displayname"), "{msg}");
 }
@@ -101,4 +92,34 @@ fn builtin_roles_must_keep_school_admin_and_short_passwords_fail() {
     );
     let fields: Vec<String> = errors_of(&text).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["roles.builtin", "admin.initial_password"]);
+}
+
+#[test]
+fn codes_differing_only_in_spaces_are_one_code() {
+    let text = GOOD.replace(
+        r#"{ code = "G2023", name = "2023级", level = "grade" },"#,
+        r#"{ code = "G2023", name = "2023级", level = "grade" },
+  { code = " G2023 ", name = "x", level = "class", parent = "G2023" },"#,
+    );
+    assert_eq!(
+        errors_of(&text),
+        [("org.units[2].code".to_owned(), Problem::Duplicate("G2023".into()))]
+    );
+}
+
+#[test]
+fn control_characters_long_names_and_reserved_subdomains_are_refused() {
+    let text = GOOD
+        .replace("城东高级中学", r"城东\u001b[31m中学")
+        .replace("学工处", &"长".repeat(101))
+        .replace("district = \"demo\"", "district = \"demo\"\nsubdomain = \"www\"");
+    let fields: Vec<(String, Problem)> = errors_of(&text);
+    assert_eq!(
+        fields,
+        [
+            ("school.name".to_owned(), Problem::ControlCharacters),
+            ("school.subdomain".to_owned(), Problem::ReservedSubdomain("www".into())),
+            ("admin.display_name".to_owned(), Problem::TooLong(MAX_NAME)),
+        ]
+    );
 }

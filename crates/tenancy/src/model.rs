@@ -90,6 +90,30 @@ pub const BUILTIN_ROLES: &[(&str, &str)] = &[
     ("student", "学生"),
 ];
 
+/// What each built-in role may do when a school is onboarded (permission keys from the
+/// authorization catalogue); the school admin can change it afterwards.
+pub fn builtin_grants(role: &str) -> &'static [&'static str] {
+    const STAFF: &[&str] = &["org.view", "org.scope", "org.handover"];
+    match role {
+        "school_admin" => &[
+            "org.view",
+            "org.manage",
+            "org.scope",
+            "org.handover",
+            "roles.manage",
+            "accounts.manage",
+            "audit.view",
+        ],
+        "counselor"
+        | "head_teacher"
+        | "league_secretary"
+        | "party_secretary"
+        | "training_instructor"
+        | "finance" => STAFF,
+        _ => &[],
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct District {
     pub id: DistrictId,

@@ -28,10 +28,7 @@ pub async fn list_levels(tx: &mut TenantTx) -> Result<Vec<OrgLevel>, sqlx::Error
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(depth, key, name)| OrgLevel { depth, key, name })
-        .collect())
+    Ok(rows.into_iter().map(|(depth, key, name)| OrgLevel { depth, key, name }).collect())
 }
 
 /// All units, parents before children and siblings by code, ready to render as a tree.
@@ -45,12 +42,6 @@ pub async fn list_units(tx: &mut TenantTx) -> Result<Vec<OrgUnit>, sqlx::Error> 
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, parent_id, depth, code, name)| OrgUnit {
-            id,
-            parent_id,
-            depth,
-            code,
-            name,
-        })
+        .map(|(id, parent_id, depth, code, name)| OrgUnit { id, parent_id, depth, code, name })
         .collect())
 }

@@ -46,11 +46,7 @@ pub async fn create_district(
     if inserted.rows_affected() == 0 {
         return Err(RegistryError::DistrictExists(slug.to_string()));
     }
-    let district = District {
-        id,
-        slug: slug.clone(),
-        name: name.to_owned(),
-    };
+    let district = District { id, slug: slug.clone(), name: name.to_owned() };
     let change = Change::new("district.create", format!("district:{slug}")).after(&district);
     xg_audit::record_platform(conn, actor, change).await?;
     Ok(district)
@@ -77,23 +73,10 @@ pub async fn list_districts(conn: &mut PgConnection) -> Result<Vec<District>, sq
 }
 
 fn district_from_row((id, slug, name): (Uuid, String, String)) -> Option<District> {
-    Some(District {
-        id: DistrictId::from_uuid(id),
-        slug: Slug::parse(&slug).ok()?,
-        name,
-    })
+    Some(District { id: DistrictId::from_uuid(id), slug: Slug::parse(&slug).ok()?, name })
 }
 
-type SchoolRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    String,
-    Vec<String>,
-    Option<String>,
-);
+type SchoolRow = (Uuid, Uuid, String, String, String, String, Vec<String>, Option<String>);
 
 const SCHOOL_COLUMNS: &str =
     "select id, district_id, slug, name, kind, status, modules, subdomain from schools";
@@ -141,10 +124,7 @@ pub async fn find_school_by_subdomain(
     subdomain: &str,
 ) -> anyhow::Result<Option<School>> {
     let sql = format!("{SCHOOL_COLUMNS} where subdomain = $1");
-    let row: Option<SchoolRow> = sqlx::query_as(&sql)
-        .bind(subdomain)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<SchoolRow> = sqlx::query_as(&sql).bind(subdomain).fetch_optional(conn).await?;
     row.map(school_from_row).transpose()
 }
 

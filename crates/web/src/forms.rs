@@ -20,10 +20,9 @@ pub struct Csrf {
 impl Csrf {
     pub fn for_page(state: &AppState, headers: &HeaderMap) -> Self {
         match session::read_cookie(headers, CSRF_COOKIE) {
-            Some(existing) if existing.len() >= 32 => Self {
-                token: state.sessions.csrf_token(existing),
-                set_cookie: None,
-            },
+            Some(existing) if existing.len() >= 32 => {
+                Self { token: state.sessions.csrf_token(existing), set_cookie: None }
+            }
             _ => {
                 let fresh = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
                 let cookie = session::set_cookie(
@@ -32,10 +31,7 @@ impl Csrf {
                     Some(Duration::from_secs(7 * 24 * 3600)),
                     state.config.cookie_secure,
                 );
-                Self {
-                    token: state.sessions.csrf_token(&fresh),
-                    set_cookie: Some(cookie),
-                }
+                Self { token: state.sessions.csrf_token(&fresh), set_cookie: Some(cookie) }
             }
         }
     }

@@ -20,24 +20,12 @@ pub fn error_page(err: AppError) -> Response {
         tracing::error!(error.message = %format!("{e:#}"), "request failed");
     }
     let (_, message) = err.code_and_message();
-    render(
-        status,
-        &ErrorPage {
-            m: Catalog::zh(),
-            message,
-        },
-    )
+    render(status, &ErrorPage { m: Catalog::zh(), message })
 }
 
 pub fn csrf_error() -> Response {
     let m = Catalog::zh();
-    render(
-        StatusCode::FORBIDDEN,
-        &ErrorPage {
-            m,
-            message: m.t("error.csrf"),
-        },
-    )
+    render(StatusCode::FORBIDDEN, &ErrorPage { m, message: m.t("error.csrf") })
 }
 
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -45,11 +33,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error.message = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Catalog::zh().t("error.internal"),
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, Catalog::zh().t("error.internal")).into_response()
         }
     }
 }

@@ -34,10 +34,7 @@ impl SchoolCache {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            by_slug: Cache::builder()
-                .max_capacity(20_000)
-                .time_to_live(CACHE_TTL)
-                .build(),
+            by_slug: Cache::builder().max_capacity(20_000).time_to_live(CACHE_TTL).build(),
             slug_by_subdomain: Cache::builder()
                 .max_capacity(20_000)
                 .time_to_live(CACHE_TTL)
@@ -54,9 +51,7 @@ impl SchoolCache {
         self.by_slug
             .try_get_with(key.clone(), async move {
                 let mut tx = db.platform().await?;
-                registry::find_school(tx.conn(), &key)
-                    .await
-                    .map(|s| s.map(Arc::new))
+                registry::find_school(tx.conn(), &key).await.map(|s| s.map(Arc::new))
             })
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("loading school: {e}")))
@@ -167,10 +162,7 @@ pub async fn rewrite_subdomain(
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
-    let Some(sub) = host
-        .as_deref()
-        .and_then(|h| h.strip_suffix(base)?.strip_suffix('.'))
-    else {
+    let Some(sub) = host.as_deref().and_then(|h| h.strip_suffix(base)?.strip_suffix('.')) else {
         return next.run(req).await;
     };
     if sub.is_empty() || sub == "www" || sub.contains('.') {

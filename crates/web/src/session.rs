@@ -83,11 +83,7 @@ impl SessionKeys {
         claims.exp = now + SESSION_TTL.as_secs();
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.kid.clone());
-        Ok(jsonwebtoken::encode(
-            &header,
-            &claims,
-            &self.current.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&header, &claims, &self.current.encoding)?)
     }
 
     /// The claims of a valid token, or `None` for anything forged, expired, unsigned, signed
@@ -110,9 +106,7 @@ impl SessionKeys {
         validation.validate_exp = true;
         // Checked whenever present, so a malformed (e.g. string-typed) nbf is refused too.
         validation.validate_nbf = true;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
-            .ok()
-            .map(|d| d.claims)
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
     }
 
     /// The form token for a browser: an HMAC over its CSRF cookie, so a page on another site
@@ -138,9 +132,7 @@ impl SessionKeys {
 }
 
 pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -35,10 +35,7 @@ fn an_issued_token_verifies_and_round_trips_its_claims() {
     let k = keys();
     let c = claims();
     let back = k.verify(&k.issue(c.clone()).unwrap()).unwrap();
-    assert_eq!(
-        (back.sub, back.tenant, back.kind),
-        (c.sub, c.tenant, c.kind)
-    );
+    assert_eq!((back.sub, back.tenant, back.kind), (c.sub, c.tenant, c.kind));
     assert_eq!(back.exp - back.iat, SESSION_TTL.as_secs());
 }
 
@@ -72,24 +69,15 @@ fn missing_exp_a_string_nbf_and_an_expired_token_are_refused() {
     let mut base = serde_json::to_value(claims()).unwrap();
     base["iat"] = serde_json::json!(now_secs());
     base["exp"] = serde_json::json!(now_secs() + 600);
-    assert!(
-        k.verify(&forge(header.clone(), base.clone(), secret.as_bytes()))
-            .is_some()
-    );
+    assert!(k.verify(&forge(header.clone(), base.clone(), secret.as_bytes())).is_some());
 
     let mut no_exp = base.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
-    assert_eq!(
-        k.verify(&forge(header.clone(), no_exp, secret.as_bytes())),
-        None
-    );
+    assert_eq!(k.verify(&forge(header.clone(), no_exp, secret.as_bytes())), None);
 
     let mut string_nbf = base.clone();
     string_nbf["nbf"] = serde_json::json!("0");
-    assert_eq!(
-        k.verify(&forge(header.clone(), string_nbf, secret.as_bytes())),
-        None
-    );
+    assert_eq!(k.verify(&forge(header.clone(), string_nbf, secret.as_bytes())), None);
 
     let mut expired = base;
     expired["exp"] = serde_json::json!(now_secs() - 1);
@@ -104,18 +92,12 @@ fn an_unknown_kid_or_another_algorithm_is_refused_and_the_previous_key_still_ver
     assert_eq!(keys().verify(&token), None, "unknown kid");
 
     let rotated = SessionKeys::new(&SecretString::from("k".repeat(40)), Some(&old)).unwrap();
-    assert!(
-        rotated.verify(&token).is_some(),
-        "previous key accepted during rotation"
-    );
+    assert!(rotated.verify(&token).is_some(), "previous key accepted during rotation");
 
     let kid = rotated.current.kid.clone();
     let header = serde_json::json!({"alg": "HS512", "typ": "JWT", "kid": kid});
     let payload = serde_json::to_value(claims()).unwrap();
-    assert_eq!(
-        rotated.verify(&forge(header, payload, "k".repeat(40).as_bytes())),
-        None
-    );
+    assert_eq!(rotated.verify(&forge(header, payload, "k".repeat(40).as_bytes())), None);
 }
 
 #[test]

@@ -12,10 +12,8 @@ use axum::response::Response;
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, DistrictId};
 use xg_tenancy::accounts::PlatformRole;
-use xg_tenancy::onboard::OnboardError;
-use xg_tenancy::{
-    District, Manifest, ManifestError, Module, Problem, SchoolKind, onboard, registry,
-};
+use xg_tenancy::onboard::{OnboardError, onboard_new};
+use xg_tenancy::{District, Manifest, ManifestError, Module, Problem, SchoolKind, registry};
 
 use super::operator::require;
 use super::views::{DistrictView, district_view};
@@ -98,10 +96,7 @@ async fn page(state: &AppState, headers: &HeaderMap, who: &Claims, out: Outcome)
         notice: out.notice,
         errors: out.errors,
         form: out.form,
-        kinds: SchoolKind::ALL
-            .iter()
-            .map(|k| (k.key(), super::views::kind_label(*k)))
-            .collect(),
+        kinds: SchoolKind::ALL.iter().map(|k| (k.key(), super::views::kind_label(*k))).collect(),
         modules,
         can_suspend: false,
     };
@@ -115,10 +110,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
                 status: StatusCode::OK,
                 notice: None,
                 errors: Vec::new(),
-                form: OnboardForm {
-                    kind: "senior_high".into(),
-                    ..Default::default()
-                },
+                form: OnboardForm { kind: "senior_high".into(), ..Default::default() },
             };
             page(&state, &headers, &who, out).await
         }
@@ -154,39 +146,17 @@ pub async fn onboard_school(
             .collect(),
     };
     let m = Catalog::zh();
-    let fail = |status, errors, form| Outcome {
-        status,
-        notice: None,
-        errors,
-        form,
-    };
+    let fail = |status, errors, form| Outcome { status, notice: None, errors, form };
 
     let district = {
         let lookup = async {
             let mut tx = state.db.platform().await?;
-            let id = who
-                .district
-                .map(DistrictId::from_uuid)
-                .ok_or(AppError::Forbidden)?;
-            let district = registry::district_by_id(tx.conn(), id).await?;
-            let taken = registry::find_school(tx.conn(), &form.slug)
-                .await?
-                .is_some();
-            Ok::<_, AppError>((district, taken))
+            let id = who.district.map(DistrictId::from_uuid).ok_or(AppError::Forbidden)?;
+            Ok::<_, AppError>(registry::district_by_id(tx.conn(), id).await?)
         };
         match lookup.await {
-            Ok((Some(d), false)) => d,
-            Ok((Some(_), true)) => {
-                let msg = m.fmt("district.slug_taken", &[("slug", &form.slug)]);
-                return page(
-                    &state,
-                    &headers,
-                    &who,
-                    fail(StatusCode::CONFLICT, vec![msg], form),
-                )
-                .await;
-            }
-            Ok((None, _)) => return error_page(AppError::Forbidden),
+            Ok(Some(d)) => d,
+            Ok(None) => return error_page(AppError::Forbidden),
             Err(e) => return error_page(e),
         }
     };
@@ -204,7 +174,7 @@ pub async fn onboard_school(
             .await;
         }
     };
-    match onboard(&state.db, &actor(&who, addr), &manifest).await {
+    match onboard_new(&state.db, &actor(&who, addr), &manifest).await {
         Ok(report) => {
             tracing::info!(tenant = %report.school.slug, "school onboarded from the portal");
             let password = report.generated_admin_password.unwrap_or_default();
@@ -220,22 +190,18 @@ pub async fn onboard_school(
                 status: StatusCode::OK,
                 notice: Some(notice),
                 errors: Vec::new(),
-                form: OnboardForm {
-                    kind: "senior_high".into(),
-                    ..Default::default()
-                },
+                form: OnboardForm { kind: "senior_high".into(), ..Default::default() },
             };
             page(&state, &headers, &who, out).await
         }
         Err(OnboardError::Manifest(errors)) => {
+            let taken = errors
+                .iter()
+                .any(|e| matches!(e.problem, Problem::SlugTaken(_) | Problem::SubdomainTaken(..)));
+            let status =
+                if taken { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
             let errors = errors.iter().map(problem_zh).collect();
-            page(
-                &state,
-                &headers,
-                &who,
-                fail(StatusCode::UNPROCESSABLE_ENTITY, errors, form),
-            )
-            .await
+            page(&state, &headers, &who, fail(status, errors, form)).await
         }
         Err(OnboardError::Internal(e)) => error_page(AppError::Internal(e)),
     }
@@ -266,10 +232,7 @@ fn manifest_from_form(
     if !form.subdomain.is_empty() {
         school.insert("subdomain".into(), s(&form.subdomain));
     }
-    let kind = form
-        .kind
-        .parse::<SchoolKind>()
-        .unwrap_or(SchoolKind::SeniorHigh);
+    let kind = form.kind.parse::<SchoolKind>().unwrap_or(SchoolKind::SeniorHigh);
     let levels = default_levels(kind)
         .iter()
         .map(|(key, name)| {
@@ -286,10 +249,7 @@ fn manifest_from_form(
     admin.insert("display_name".into(), s(&form.admin_display_name));
 
     let mut doc = Table::new();
-    doc.insert(
-        "modules".into(),
-        Value::Array(form.modules.iter().map(|k| s(k)).collect()),
-    );
+    doc.insert("modules".into(), Value::Array(form.modules.iter().map(|k| s(k)).collect()));
     doc.insert("school".into(), Value::Table(school));
     doc.insert("org".into(), Value::Table(org));
     doc.insert("admin".into(), Value::Table(admin));
@@ -301,11 +261,7 @@ fn manifest_from_form(
 pub fn problem_zh(e: &ManifestError) -> String {
     let m = Catalog::zh();
     let key = format!("manifest.field.{}", e.field);
-    let label = if m.contains(&key) {
-        m.t(&key).to_owned()
-    } else {
-        e.field.clone()
-    };
+    let label = if m.contains(&key) { m.t(&key).to_owned() } else { e.field.clone() };
     let with = |k: &str, v: &str| m.fmt(k, &[("value", v)]);
     let message = match &e.problem {
         Problem::Empty => m.t("manifest.problem.empty").to_owned(),
@@ -319,6 +275,10 @@ pub fn problem_zh(e: &ManifestError) -> String {
         Problem::UnknownDistrict(v) => with("manifest.problem.unknown_district", v),
         Problem::DistrictMismatch(v, _) => with("manifest.problem.district_mismatch", v),
         Problem::SubdomainTaken(v, _) => with("manifest.problem.subdomain_taken", v),
+        Problem::SlugTaken(v) => with("manifest.problem.slug_taken", v),
+        Problem::ReservedSubdomain(v) => with("manifest.problem.reserved_subdomain", v),
+        Problem::TooLong(n) => with("manifest.problem.too_long", &n.to_string()),
+        Problem::ControlCharacters => m.t("manifest.problem.control_characters").to_owned(),
         other => with("manifest.problem.other", &other.to_string()),
     };
     format!("{label}：{message}")

@@ -22,10 +22,7 @@ pub fn platform_routes() -> Router<AppState> {
         .route("/logout", post(platform::logout))
         .route("/admin", get(operator::dashboard))
         .route("/admin/districts", post(operator::create_district))
-        .route(
-            "/admin/schools/{slug}/{action}",
-            post(operator::set_school_status),
-        )
+        .route("/admin/schools/{slug}/{action}", post(operator::set_school_status))
         .route("/district", get(district::dashboard))
         .route("/district/schools", post(district::onboard_school))
         .route("/static/app.css", get(stylesheet))
@@ -37,10 +34,7 @@ pub fn school_routes() -> Router<AppState> {
     Router::new()
         .route("/s/{slug}", get(school::to_landing))
         .route("/s/{slug}/", get(school::landing))
-        .route(
-            "/s/{slug}/login",
-            get(school::login_page).post(school::login),
-        )
+        .route("/s/{slug}/login", get(school::login_page).post(school::login))
         .route("/s/{slug}/logout", post(school::logout))
         .route("/s/{slug}/home", get(school::home))
 }
@@ -88,9 +82,7 @@ mod tests {
                 for piece in text.split(opener).skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
                     let looks_like_key = key.contains('.')
-                        && key
-                            .chars()
-                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                        && key.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
                     if looks_like_key {
                         keys.push(key.to_owned());
                     }

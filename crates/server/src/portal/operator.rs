@@ -60,12 +60,7 @@ async fn page(
         let mut tx = state.db.platform().await?;
         let districts = registry::list_districts(tx.conn()).await?;
         let schools = registry::list_schools(tx.conn(), None).await?;
-        Ok::<_, AppError>(
-            districts
-                .iter()
-                .map(|d| district_view(d, &schools))
-                .collect(),
-        )
+        Ok::<_, AppError>(districts.iter().map(|d| district_view(d, &schools)).collect())
     };
     let districts = match loaded.await {
         Ok(d) => d,
@@ -110,14 +105,7 @@ pub async fn create_district(
     let raw_slug = form.get("slug").map(|s| s.trim()).unwrap_or_default();
     let name = form.get("name").map(|s| s.trim()).unwrap_or_default();
     let invalid = |msg: String| {
-        page(
-            &state,
-            &headers,
-            &who,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(msg),
-        )
+        page(&state, &headers, &who, StatusCode::UNPROCESSABLE_ENTITY, None, Some(msg))
     };
     let Ok(slug) = Slug::parse(raw_slug) else {
         return invalid(m.fmt("admin.district_invalid_slug", &[("slug", raw_slug)])).await;
@@ -136,15 +124,7 @@ pub async fn create_district(
         }
         Err(RegistryError::DistrictExists(s)) => {
             let msg = m.fmt("admin.district_exists", &[("slug", &s)]);
-            page(
-                &state,
-                &headers,
-                &who,
-                StatusCode::CONFLICT,
-                None,
-                Some(msg),
-            )
-            .await
+            page(&state, &headers, &who, StatusCode::CONFLICT, None, Some(msg)).await
         }
         Err(RegistryError::EmptyName) => invalid(m.t("admin.district_empty_name").to_owned()).await,
         Err(RegistryError::Db(e)) => error_page(e.into()),

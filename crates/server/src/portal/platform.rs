@@ -75,20 +75,11 @@ pub async fn login(
         return csrf_error();
     }
     let m = Catalog::zh();
-    let username = form
-        .get("username")
-        .map(|u| u.trim().to_owned())
-        .unwrap_or_default();
+    let username = form.get("username").map(|u| u.trim().to_owned()).unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     if username.is_empty() || password.is_empty() {
         let missing = Some(m.t("login.missing"));
-        return login_form(
-            &state,
-            &headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            username,
-            missing,
-        );
+        return login_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, username, missing);
     }
 
     let account = match find_account(&state, &username).await {
@@ -131,12 +122,8 @@ pub async fn login(
         PlatformRole::DistrictAdmin => "/district",
     };
     let mut res = see_other(target);
-    let cookie = session::set_cookie(
-        PLATFORM_COOKIE,
-        &token,
-        Some(SESSION_TTL),
-        state.config.cookie_secure,
-    );
+    let cookie =
+        session::set_cookie(PLATFORM_COOKIE, &token, Some(SESSION_TTL), state.config.cookie_secure);
     session::push_cookie(res.headers_mut(), cookie);
     res
 }

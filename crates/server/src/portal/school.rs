@@ -25,11 +25,7 @@ use xg_web::session::{self, Claims, SESSION_TTL, school_cookie};
 /// The URL prefix the browser used to reach this school: `/s/{slug}/`, or `/` on its subdomain.
 fn base_path(uri: &OriginalUri, school: &School) -> String {
     let prefix = format!("/s/{}/", school.slug);
-    if uri.path().starts_with(&prefix) {
-        prefix
-    } else {
-        "/".into()
-    }
+    if uri.path().starts_with(&prefix) { prefix } else { "/".into() }
 }
 
 /// The session for *this* school, if any.
@@ -117,10 +113,7 @@ pub async fn login(
     }
     let m = Catalog::zh();
     let base = base_path(&uri, &school);
-    let username = form
-        .get("username")
-        .map(|u| u.trim().to_owned())
-        .unwrap_or_default();
+    let username = form.get("username").map(|u| u.trim().to_owned()).unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     if username.is_empty() || password.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -200,10 +193,8 @@ pub async fn logout(
         return csrf_error();
     }
     let mut res = see_other(&base_path(&uri, &school));
-    let cookie = session::clear_cookie(
-        &school_cookie(school.slug.as_str()),
-        state.config.cookie_secure,
-    );
+    let cookie =
+        session::clear_cookie(&school_cookie(school.slug.as_str()), state.config.cookie_secure);
     session::push_cookie(res.headers_mut(), cookie);
     res
 }
@@ -278,11 +269,7 @@ fn tree_order(units: Vec<org::OrgUnit>) -> Vec<UnitLine> {
     let mut stack: Vec<&org::OrgUnit> = children.get(&None).cloned().unwrap_or_default();
     stack.reverse();
     while let Some(u) = stack.pop() {
-        out.push(UnitLine {
-            depth: u.depth,
-            name: u.name.clone(),
-            code: u.code.clone(),
-        });
+        out.push(UnitLine { depth: u.depth, name: u.name.clone(), code: u.code.clone() });
         if let Some(kids) = children.get(&Some(u.id)) {
             stack.extend(kids.iter().rev());
         }

@@ -31,11 +31,7 @@ pub fn kind_label(kind: SchoolKind) -> &'static str {
 }
 
 pub fn module_labels(school: &School) -> Vec<&'static str> {
-    Module::ALL
-        .iter()
-        .filter(|m| school.has_module(**m))
-        .map(|m| m.label_zh())
-        .collect()
+    Module::ALL.iter().filter(|m| school.has_module(**m)).map(|m| m.label_zh()).collect()
 }
 
 pub fn school_row(s: &School) -> SchoolRow {
@@ -57,10 +53,6 @@ pub fn district_view(d: &District, schools: &[School]) -> DistrictView {
     DistrictView {
         name: d.name.clone(),
         slug: d.slug.to_string(),
-        schools: schools
-            .iter()
-            .filter(|s| s.district_id == d.id)
-            .map(school_row)
-            .collect(),
+        schools: schools.iter().filter(|s| s.district_id == d.id).map(school_row).collect(),
     }
 }

@@ -1,0 +1,75 @@
+//! The permission catalogue. Each permission names the route patterns it opens, relative to a
+//! school (`/s/{slug}` stripped), in casbin's keyMatch2 syntax: `:id` matches one path segment
+//! only, so `/org/units/:id` does not open `/org/units/:id/move`.
+
+use xg_tenancy::Module;
+
+pub struct Permission {
+    pub key: &'static str,
+    /// The module it belongs to; a switched-off module's permissions grant nothing.
+    pub module: Module,
+    /// (HTTP method, path pattern) pairs.
+    pub routes: &'static [(&'static str, &'static str)],
+}
+
+pub const PERMISSIONS: &[Permission] = &[
+    Permission { key: "org.view", module: Module::Organization, routes: &[("GET", "/org")] },
+    Permission {
+        key: "org.manage",
+        module: Module::Organization,
+        routes: &[
+            ("POST", "/org/units"),
+            ("POST", "/org/units/:id"),
+            ("POST", "/org/units/:id/move"),
+            ("POST", "/org/units/:id/delete"),
+        ],
+    },
+    Permission { key: "org.scope", module: Module::Organization, routes: &[("GET", "/scope")] },
+    Permission {
+        key: "org.handover",
+        module: Module::Organization,
+        routes: &[("GET", "/handovers"), ("POST", "/handovers")],
+    },
+    Permission {
+        key: "roles.manage",
+        module: Module::Organization,
+        routes: &[
+            ("GET", "/roles"),
+            ("POST", "/roles"),
+            ("POST", "/roles/:key"),
+            ("POST", "/roles/:key/delete"),
+        ],
+    },
+    Permission {
+        key: "accounts.manage",
+        module: Module::Organization,
+        routes: &[
+            ("GET", "/accounts"),
+            ("POST", "/accounts"),
+            ("POST", "/accounts/:id"),
+            ("POST", "/accounts/:id/reset-password"),
+        ],
+    },
+    Permission { key: "audit.view", module: Module::Organization, routes: &[("GET", "/audit")] },
+];
+
+pub fn find(key: &str) -> Option<&'static Permission> {
+    PERMISSIONS.iter().find(|p| p.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use xg_tenancy::model::{BUILTIN_ROLES, builtin_grants};
+
+    use super::*;
+
+    #[test]
+    fn every_builtin_grant_names_a_permission_in_the_catalogue() {
+        for (role, _) in BUILTIN_ROLES {
+            for grant in builtin_grants(role) {
+                assert!(find(grant).is_some(), "{role}: {grant}");
+            }
+        }
+        assert_eq!(builtin_grants("school_admin").len(), PERMISSIONS.len());
+    }
+}
