@@ -85,6 +85,7 @@ pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, distr
         &hash,
         role,
         district_id,
+        false,
     )
     .await
     .unwrap();

@@ -128,7 +128,7 @@ async fn a_district_admin_onboards_a_school_from_the_portal_into_their_own_distr
 }
 
 #[tokio::test]
-async fn a_school_session_is_bound_to_its_school() {
+async fn an_initial_password_must_be_changed_and_the_session_is_bound_to_its_school() {
     let t = TestDb::new().await;
     district(&t.app, "d1").await;
     school_with(&t, "d1", "alpha", "甲校一班", None).await;
@@ -138,15 +138,52 @@ async fn a_school_session_is_bound_to_its_school() {
 
     let res = sign_in(&app, &client, "/s/alpha/login", "admin", "initial-password-1").await;
     assert_eq!(res.headers()[LOCATION], "/s/alpha/home");
+    let res = client.get(app.url("/s/alpha/home")).send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/s/alpha/password", "initial password: change first");
+
+    let page = client.get(app.url("/s/alpha/password")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("您正在使用初始密码"), "{page}");
+    let csrf = csrf_in(&page);
+    let attempt = |current: &str, new: &str, confirm: &str| {
+        [
+            ("csrf", csrf.clone()),
+            ("current", current.into()),
+            ("new", new.into()),
+            ("confirm", confirm.into()),
+        ]
+    };
+    let cases = [
+        (attempt("wrong-password-9", "brand-new-pass-1", "brand-new-pass-1"), "当前密码不正确"),
+        (attempt("initial-password-1", "short", "short"), "至少需要 10 位"),
+        (attempt("initial-password-1", "brand-new-pass-1", "brand-new-pass-2"), "两次输入"),
+        (
+            attempt("initial-password-1", "initial-password-1", "initial-password-1"),
+            "不能与当前密码相同",
+        ),
+    ];
+    for (form, expected) in cases {
+        let res = client.post(app.url("/s/alpha/password")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains(expected), "{expected}");
+    }
+    let form = attempt("initial-password-1", "brand-new-pass-1", "brand-new-pass-1");
+    let res = client.post(app.url("/s/alpha/password")).form(&form).send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/s/alpha/home");
     let token = res
         .cookies()
         .find(|c| c.name() == "xg_s_alpha")
-        .expect("session cookie")
+        .expect("a fresh session cookie")
         .value()
         .to_owned();
+
     let html = client.get(app.url("/s/alpha/home")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("甲校一班") && !html.contains("乙校一班"), "{html}");
-    assert!(html.contains("初始密码"), "the first-login banner shows");
+    assert!(html.contains("学校管理员") && !html.contains("school_admin"), "role names, not keys");
+    // The old password no longer works; the new one does.
+    let res = sign_in(&app, &browser(), "/s/alpha/login", "admin", "initial-password-1").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = sign_in(&app, &browser(), "/s/alpha/login", "admin", "brand-new-pass-1").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Alpha's valid token, presented at beta under beta's cookie name, is no session there.
     let res = browser()

@@ -2,7 +2,8 @@
 //! tenant-led keys; views are security_invoker; and the service role can bypass nothing. The
 //! same check runs at service start-up, so these tests also prove the service would refuse.
 
-use sqlx::Executor;
+use secrecy::ExposeSecret;
+use sqlx::{Connection, Executor, PgConnection};
 use xg_e2e::TestDb;
 use xg_kernel::isolation::{role_problems, schema_problems, verify_service_connection};
 
@@ -77,4 +78,79 @@ async fn the_service_role_cannot_disable_rls_or_read_the_migration_history() {
     assert!(err.unwrap_err().to_string().contains("must be owner"));
     let err = t.app.pool().execute("select * from _sqlx_migrations").await;
     assert!(err.unwrap_err().to_string().contains("permission denied"));
+}
+
+#[tokio::test]
+async fn an_extra_or_edited_permissive_policy_fails_the_check() {
+    let t = TestDb::new().await;
+    t.owner
+        .execute("create policy careless_read on org_units for select using (true)")
+        .await
+        .unwrap();
+    t.owner
+        .execute("alter policy tenant_isolation on students using (true) with check (true)")
+        .await
+        .unwrap();
+    t.owner
+        .execute("create policy narrowing on roles as restrictive for select using (builtin)")
+        .await
+        .unwrap();
+    let mut conn = t.app.pool().acquire().await.unwrap();
+    assert_eq!(
+        schema_problems(&mut conn).await.unwrap(),
+        [
+            "table org_units: permissive policy careless_read is not one of the isolation \
+             policies (it may admit other schools' rows)",
+            "table students: permissive policy tenant_isolation is not one of the isolation \
+             policies (it may admit other schools' rows)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rewritten_tenant_function_fails_the_check() {
+    let t = TestDb::new().await;
+    t.owner
+        .execute(
+            "create or replace function xg_current_tenant() returns uuid language sql stable
+             as $$ select tenant_id from org_units limit 1 $$",
+        )
+        .await
+        .unwrap();
+    let mut conn = t.app.pool().acquire().await.unwrap();
+    let problems = schema_problems(&mut conn).await.unwrap();
+    assert_eq!(problems, ["function xg_current_tenant was changed; policies cannot rely on it"]);
+}
+
+#[tokio::test]
+async fn membership_in_a_role_that_bypasses_rls_fails_the_check() {
+    // Roles are cluster-wide: use a service role of this test's own, not xuegong_app, so
+    // tests running at the same time are not disturbed.
+    let t = TestDb::new().await;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (service, bypass) = (format!("svc_{id}"), format!("bypass_{id}"));
+    let mut su = t.superuser().await;
+    su.execute(
+        format!(
+            "create role {service} login password 'pw' nobypassrls;
+             create role {bypass} nologin bypassrls;
+             grant {bypass} to {service};"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    let url =
+        t.app_url().expose_secret().replace("xuegong_app:xuegong_app", &format!("{service}:pw"));
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    let problems = role_problems(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    su.execute(format!("drop role {service}; drop role {bypass}").as_str()).await.unwrap();
+    assert_eq!(
+        problems,
+        [format!(
+            "role {service} is a member of {bypass}, which can bypass row-level security \
+             (SET ROLE would escape isolation)"
+        )]
+    );
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use moka::future::Cache;
 use sqlx::postgres::PgListener;
+use sqlx::types::Json;
 use uuid::Uuid;
 use xg_kernel::{Db, TenantId, TenantTx};
 use xg_tenancy::School;
@@ -152,16 +153,15 @@ impl Authz {
     }
 }
 
+/// The policy version, (role, permission) grants and (account, role) memberships.
+type PolicyRow = (i64, Json<Vec<(String, String)>>, Json<Vec<(Uuid, String)>>);
+
 /// Reads the school's version, grants and role assignments in one snapshot and builds its
 /// enforcer. Permissions of switched-off modules are left out.
 async fn load(db: &Db, school: &School) -> anyhow::Result<Loaded> {
     let mut tx = db.tenant(school.id).await?;
     // One statement, so the version and the rules come from one snapshot.
-    let (version, grants, members): (
-        i64,
-        sqlx::types::Json<Vec<(String, String)>>,
-        sqlx::types::Json<Vec<(Uuid, String)>>,
-    ) = sqlx::query_as(
+    let (version, grants, members): PolicyRow = sqlx::query_as(
         "select (select policy_version from schools where id = $1),
                     coalesce((select json_agg(json_build_array(role_key, permission))
                                 from role_permissions where tenant_id = $1), '[]'),

@@ -28,6 +28,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub storage: StorageConfig,
     pub log_format: LogFormat,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]

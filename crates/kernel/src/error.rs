@@ -27,6 +27,9 @@ pub enum AppError {
     /// The school exists but its service is suspended by the operator.
     #[error("school suspended")]
     Suspended,
+    /// A dependency (the database) is down or saturated; retrying later may work.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -63,6 +66,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Suspended => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,6 +83,7 @@ impl AppError {
             Self::Unauthorized => ("unauthorized", zh.t("error.unauthorized")),
             Self::Forbidden => ("forbidden", zh.t("error.forbidden")),
             Self::Suspended => ("school_suspended", zh.t("error.suspended")),
+            Self::Unavailable(_) => ("unavailable", zh.t("error.unavailable")),
             Self::Internal(_) => ("internal", zh.t("error.internal")),
         }
     }
@@ -86,12 +91,20 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(e.to_string())
+            }
+            other => Self::Internal(other.into()),
+        }
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let Self::Unavailable(e) = &self {
+            tracing::warn!(error.message = %e, "dependency unavailable");
+        }
         if let Self::Internal(e) = &self {
             // Display only: a database error's Debug form carries row values (key details).
             tracing::error!(error.message = %format!("{e:#}"), "request failed");

@@ -48,6 +48,9 @@ pub async fn schema_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sq
         }
     }
 
+    problems.extend(policy_problems(&mut *conn).await?);
+    problems.extend(function_problems(&mut *conn).await?);
+
     let loose_fks: Vec<(String, String)> = sqlx::query_as(
         "select c.relname::text, con.conname::text
            from pg_constraint con
@@ -86,6 +89,83 @@ pub async fn schema_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sq
     Ok(problems)
 }
 
+/// The only permissive policies a tenant table may carry, as PostgreSQL prints them back.
+/// Anything else that admits rows (a careless `using (true)`, an edited tenant policy) is a
+/// hole, whatever its name. Restrictive policies only narrow access and are allowed.
+const TENANT_QUAL: &str = "(tenant_id = xg_current_tenant())";
+const DISTRICT_QUAL: &str = "(tenant_id IN ( SELECT s.id FROM schools s \
+                             WHERE (s.district_id = xg_current_district())))";
+
+/// Table, policy name, command, USING and WITH CHECK expressions.
+type PolicyRow = (String, String, String, Option<String>, Option<String>);
+
+async fn policy_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx::Error> {
+    let policies: Vec<PolicyRow> = sqlx::query_as(
+        "select c.relname::text, p.polname::text, p.polcmd::text,
+                pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+           from pg_policy p
+           join pg_class c on c.oid = p.polrelid
+           join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = current_schema() and p.polpermissive
+          order by 1, 2",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let squash = |s: &Option<String>| {
+        s.as_deref().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let mut problems = Vec::new();
+    for (table, name, cmd, qual, check) in &policies {
+        let (qual, check) = (squash(qual), squash(check));
+        let expected = match name.as_str() {
+            "tenant_isolation" => {
+                cmd == "*"
+                    && qual.as_deref() == Some(TENANT_QUAL)
+                    && check.as_deref() == Some(TENANT_QUAL)
+            }
+            "district_read" => {
+                cmd == "r" && qual.as_deref() == Some(DISTRICT_QUAL) && check.is_none()
+            }
+            _ => false,
+        };
+        if !expected {
+            problems.push(format!(
+                "table {table}: permissive policy {name} is not one of the isolation policies \
+                 (it may admit other schools' rows)"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The tenant functions every policy relies on must read the transaction's setting and nothing
+/// else.
+async fn function_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx::Error> {
+    let expected = [
+        ("xg_current_tenant", "select nullif(current_setting('app.tenant_id', true), '')::uuid"),
+        (
+            "xg_current_district",
+            "select nullif(current_setting('app.district_id', true), '')::uuid",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (name, body) in expected {
+        let found: Vec<(String, bool)> = sqlx::query_as(
+            "select p.prosrc, p.prosecdef from pg_proc p
+               join pg_namespace n on n.oid = p.pronamespace
+              where n.nspname = current_schema() and p.proname = $1",
+        )
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await?;
+        let ok = matches!(found.as_slice(), [(src, false)] if src.trim() == body);
+        if !ok {
+            problems.push(format!("function {name} was changed; policies cannot rely on it"));
+        }
+    }
+    Ok(problems)
+}
+
 /// Problems with the connected role itself: it must not be able to bypass RLS or own anything.
 pub async fn role_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx::Error> {
     let (role, superuser, bypass, owns_tables, owns_schema): (String, bool, bool, i64, bool) =
@@ -117,6 +197,20 @@ pub async fn role_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sqlx
     }
     if owns_schema {
         problems.push(format!("role {role} owns the schema, so it could drop or alter tables"));
+    }
+    let powerful: Vec<(String,)> = sqlx::query_as(
+        "select r.rolname::text from pg_roles r
+          where (r.rolsuper or r.rolbypassrls) and r.rolname <> current_user
+            and pg_has_role(current_user, r.oid, 'MEMBER')
+          order by 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (other,) in powerful {
+        problems.push(format!(
+            "role {role} is a member of {other}, which can bypass row-level security \
+             (SET ROLE would escape isolation)"
+        ));
     }
     Ok(problems)
 }

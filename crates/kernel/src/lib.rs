@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod ids;
 pub mod isolation;
 pub mod password;
+pub mod text;
 
 pub use db::{Db, DistrictTx, PlatformTx, TenantTx};
 pub use error::{AppError, AppResult};

@@ -1,32 +1,32 @@
 //! Composes the application: platform routes, each school's routes under `/s/{slug}`, health
-//! and metrics, and the layers every request passes through (request id, subdomain rewrite,
-//! request log, security headers, body limit).
+//! and metrics, and the layers every request passes through, outermost first: request id,
+//! request log, security headers, subdomain rewrite, then routing (with a body limit).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, ServiceExt, middleware};
-use tower::Layer;
+use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
-
-use crate::observe::{REQUEST_ID_HEADER, log_request};
-use crate::{health, portal};
 use xg_web::AppState;
 use xg_web::schools::{resolve_school, rewrite_subdomain};
+
+use crate::observe::{REQUEST_ID_HEADER, log_request, sanitize_request_id, tag_route};
+use crate::{health, portal};
 
 /// Form posts are small; attachments get their own, larger limit on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn build_router(state: AppState) -> Router {
-    let school = portal::school_routes()
+    let school = portal::school_routes(&state)
         .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school));
     Router::new()
         .merge(portal::platform_routes())
@@ -35,8 +35,25 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(|| async { portal::error_page(AppError::NotFound) })
-        .layer(middleware::from_fn(log_request))
+        .method_not_allowed_fallback(|| async {
+            xg_web::message_page(StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
+        })
+        .layer(middleware::from_fn(tag_route))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The whole service. The subdomain rewrite must run before routing, so it wraps the router;
+/// the log and security headers wrap the rewrite, so even requests for unknown subdomains are
+/// logged and carry the headers.
+pub fn build_service(state: AppState) -> BoxCloneSyncService<Request, Response, Infallible> {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let router = build_router(state.clone());
+    let service = ServiceBuilder::new()
+        .layer(middleware::from_fn(sanitize_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(middleware::from_fn(log_request))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -56,22 +73,15 @@ pub fn build_router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .with_state(state)
-}
-
-/// The whole service: the router behind the subdomain rewrite (which must run before routing)
-/// and request ids (outermost, so every log line and response carries one).
-pub fn build_service(state: AppState) -> BoxCloneSyncService<Request, Response, Infallible> {
-    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    let router = build_router(state.clone());
-    let rewritten = middleware::from_fn_with_state(state, rewrite_subdomain).layer(router);
-    let with_ids = PropagateRequestIdLayer::new(request_id.clone()).layer(rewritten);
-    BoxCloneSyncService::new(SetRequestIdLayer::new(request_id, MakeRequestUuid).layer(with_ids))
+        .layer(middleware::from_fn_with_state(state, rewrite_subdomain))
+        .service(router);
+    BoxCloneSyncService::new(service)
 }
 
 /// Serves until Ctrl-C or SIGTERM, finishing in-flight requests.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.schools.spawn_listener();
+    state.authz.spawn_listener();
     let service = build_service(state);
     axum::serve(listener, service.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -365,6 +365,7 @@ async fn account(config: &Config, cmd: AccountCommand) -> anyhow::Result<()> {
         &hash.0,
         role,
         district_id,
+        generated,
     )
     .await
     {

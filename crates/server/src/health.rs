@@ -2,9 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use xg_web::AppState;
 
@@ -34,7 +37,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let expected = format!("Bearer {}", token.expose_secret());
+        let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        // Compare digests so the time taken does not depend on how much of the token matched.
+        if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+    }
     match &state.metrics {
         Some(handle) => handle.render().into_response(),
         None => (StatusCode::NOT_FOUND, "metrics recorder not installed in this process")

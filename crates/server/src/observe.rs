@@ -35,13 +35,37 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
     HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
 }
 
+/// The matched route pattern, carried on the response to the log (which runs outside routing).
+#[derive(Clone)]
+struct RouteTag(String);
+
+/// Inside the router: copies the matched route pattern onto the response.
+pub async fn tag_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteTag(route));
+    }
+    response
+}
+
+/// Drops a client-supplied request id unless it is a plain token, so nobody can smuggle text
+/// into log lines; a fresh id is then generated.
+pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let valid = |v: &str| {
+        (1..=64).contains(&v.len())
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    };
+    let bad = req.headers().get(REQUEST_ID_HEADER).is_some_and(|v| !v.to_str().is_ok_and(valid));
+    if bad {
+        req.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(req).await
+}
+
 pub async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
     let request_id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -51,6 +75,10 @@ pub async fn log_request(req: Request, next: Next) -> Response {
 
     let response = next.run(req).await;
 
+    let route = response
+        .extensions()
+        .get::<RouteTag>()
+        .map_or_else(|| "(unmatched)".to_owned(), |r| r.0.clone());
     let status = response.status().as_u16();
     let latency = started.elapsed();
     let tenant = response.extensions().get::<TenantTag>().map(|t| t.0.as_str()).unwrap_or("");

@@ -31,6 +31,7 @@ pub struct PlatformAccount {
     pub password_hash: String,
     pub role: PlatformRole,
     pub district_id: Option<DistrictId>,
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +52,16 @@ pub async fn create_platform_account(
     password_hash: &str,
     role: PlatformRole,
     district: Option<DistrictId>,
+    must_change_password: bool,
 ) -> Result<Uuid, AccountError> {
     if (role == PlatformRole::DistrictAdmin) != district.is_some() {
         return Err(AccountError::DistrictMismatch);
     }
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
-        "insert into platform_accounts (id, username, display_name, password_hash, role, district_id)
-         values ($1, $2, $3, $4, $5, $6) on conflict (username) do nothing",
+        "insert into platform_accounts (id, username, display_name, password_hash, role,
+                                        district_id, must_change_password)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (username) do nothing",
     )
     .bind(id)
     .bind(username)
@@ -66,6 +69,7 @@ pub async fn create_platform_account(
     .bind(password_hash)
     .bind(role.key())
     .bind(district.map(|d| d.as_uuid()))
+    .bind(must_change_password)
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -86,21 +90,40 @@ pub async fn find_platform_account(
     conn: &mut PgConnection,
     username: &str,
 ) -> Result<Option<PlatformAccount>, sqlx::Error> {
-    let row: Option<(Uuid, String, String, String, String, Option<Uuid>)> = sqlx::query_as(
-        "select id, username, display_name, password_hash, role, district_id
-           from platform_accounts where username = $1",
-    )
-    .bind(username)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(id, username, display_name, password_hash, role, district)| PlatformAccount {
+    let row: Option<PlatformRow> =
+        sqlx::query_as(&format!("{PLATFORM_COLUMNS} where username = $1"))
+            .bind(username)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(platform_from_row))
+}
+
+pub async fn platform_account_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<PlatformAccount>, sqlx::Error> {
+    let row: Option<PlatformRow> = sqlx::query_as(&format!("{PLATFORM_COLUMNS} where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(platform_from_row))
+}
+
+type PlatformRow = (Uuid, String, String, String, String, Option<Uuid>, bool);
+const PLATFORM_COLUMNS: &str = "select id, username, display_name, password_hash, role, \
+                                district_id, must_change_password from platform_accounts";
+
+fn platform_from_row(row: PlatformRow) -> PlatformAccount {
+    let (id, username, display_name, password_hash, role, district, must_change_password) = row;
+    PlatformAccount {
         id,
         username,
         display_name,
         password_hash,
         role: if role == "operator" { PlatformRole::Operator } else { PlatformRole::DistrictAdmin },
         district_id: district.map(DistrictId::from_uuid),
-    }))
+        must_change_password,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -149,4 +172,51 @@ pub async fn find_school_account_by_id(
         Some(u) => find_school_account(tx, &u).await,
         None => Ok(None),
     }
+}
+
+/// Replaces a platform account's password; `must_change` marks it as an initial password.
+pub async fn set_platform_password(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update platform_accounts set password_hash = $2, must_change_password = $3 where id = $1",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .bind(must_change)
+    .execute(&mut *conn)
+    .await?;
+    let action = if must_change {
+        "platform_account.password_reset"
+    } else {
+        "platform_account.password_change"
+    };
+    xg_audit::record_platform(conn, actor, Change::new(action, format!("platform_account:{id}")))
+        .await
+}
+
+/// Replaces a school account's password; `must_change` marks it as an initial password.
+pub async fn set_school_password(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    id: Uuid,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update school_accounts set password_hash = $3, must_change_password = $4
+          where tenant_id = $1 and id = $2",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .bind(password_hash)
+    .bind(must_change)
+    .execute(tx.conn())
+    .await?;
+    let action = if must_change { "account.password_reset" } else { "account.password_change" };
+    xg_audit::record(tx, actor, Change::new(action, format!("account:{id}"))).await
 }

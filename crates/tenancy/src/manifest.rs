@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use xg_kernel::Slug;
 use xg_kernel::password::MIN_LENGTH;
+use xg_kernel::text::has_control_characters;
 
 use crate::model::{BUILTIN_ROLES, Module, SchoolKind};
 
@@ -194,16 +195,6 @@ pub const MAX_NAME: usize = 100;
 /// Subdomains that name the platform itself, never a school.
 pub const RESERVED_SUBDOMAINS: &[&str] = &["www", "api", "admin", "static", "mail", "s"];
 
-/// Characters that have no business in a name: C0/C1 controls and bidirectional overrides
-/// (which can disguise text in terminals and pages).
-pub fn has_control_characters(text: &str) -> bool {
-    text.chars().any(|c| {
-        c.is_control()
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    })
-}
-
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.source, self.field, self.problem)
@@ -228,7 +219,7 @@ impl Checker {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             self.fail(field, Problem::Empty);
-        } else if has_control_characters(trimmed) {
+        } else if has_control_characters(trimmed, false) {
             self.fail(field, Problem::ControlCharacters);
         } else if trimmed.chars().count() > MAX_NAME {
             self.fail(field, Problem::TooLong(MAX_NAME));

@@ -1,12 +1,18 @@
 //! What every form handler shares: the CSRF cookie and token, reading the signed-in account,
 //! and redirects.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use axum::Form;
+use axum::extract::{FromRequest, Request};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
+use xg_kernel::text::has_control_characters;
+
+use crate::render::message_page;
 
 use crate::session::{self, CSRF_COOKIE, Claims};
 use crate::state::AppState;
@@ -60,4 +66,39 @@ pub fn signed_in(state: &AppState, headers: &HeaderMap, cookie: &str) -> Option<
 
 pub fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}
+
+/// Longest value accepted in any form field; real fields have their own, smaller limits.
+const MAX_FIELD: usize = 10_000;
+
+/// A submitted form as field → value (the last of repeated fields wins), refused with a
+/// Chinese page when it is not a form, is too large, or carries control characters (a NUL would
+/// otherwise reach PostgreSQL and fail there).
+pub struct CleanForm(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for CleanForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs = match Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(Form(pairs)) => pairs,
+            Err(rejection) => {
+                let key = match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => "error.too_large",
+                    _ => "error.bad_form",
+                };
+                return Err(message_page(rejection.status(), key));
+            }
+        };
+        let dirty = pairs
+            .iter()
+            .any(|(k, v)| has_control_characters(k, false) || has_control_characters(v, true));
+        if dirty {
+            return Err(message_page(StatusCode::UNPROCESSABLE_ENTITY, "error.control_characters"));
+        }
+        if pairs.iter().any(|(_, v)| v.chars().count() > MAX_FIELD) {
+            return Err(message_page(StatusCode::UNPROCESSABLE_ENTITY, "error.field_too_long"));
+        }
+        Ok(Self(pairs.into_iter().collect()))
+    }
 }

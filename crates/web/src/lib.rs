@@ -5,11 +5,13 @@
 
 pub mod client;
 pub mod forms;
+pub mod guard;
 pub mod render;
 pub mod schools;
 pub mod session;
 pub mod state;
 
-pub use render::{csrf_error, error_page, render};
+pub use guard::SchoolUser;
+pub use render::{csrf_error, error_page, message_page, render};
 pub use schools::CurrentSchool;
 pub use state::AppState;

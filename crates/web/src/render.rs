@@ -37,3 +37,9 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         }
     }
 }
+
+/// A Chinese error page with `status` and the catalog message `key`.
+pub fn message_page(status: StatusCode, key: &str) -> Response {
+    let m = Catalog::zh();
+    render(status, &ErrorPage { m, message: m.t(key) })
+}

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::Uri;
 use axum::middleware::Next;
@@ -43,7 +44,8 @@ impl SchoolCache {
     }
 
     pub async fn by_slug(&self, slug: &str) -> Result<Option<Arc<School>>, AppError> {
-        if slug.len() > 40 {
+        // Anything that is not a well-formed slug names no school; don't ask the database.
+        if xg_kernel::Slug::parse(slug).is_err() {
             return Ok(None);
         }
         let db = self.db.clone();
@@ -58,6 +60,9 @@ impl SchoolCache {
     }
 
     pub async fn slug_for_subdomain(&self, sub: &str) -> Result<Option<String>, AppError> {
+        if xg_kernel::Slug::parse(sub).is_err() {
+            return Ok(None);
+        }
         let db = self.db.clone();
         let key = sub.to_owned();
         self.slug_by_subdomain
@@ -113,10 +118,14 @@ pub struct CurrentSchool(pub Arc<School>);
 /// tags the response so the request log names the tenant.
 pub async fn resolve_school(
     State(state): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    // A path that does not even decode (invalid UTF-8) names no school.
+    let Ok(Path(params)) = params else {
+        return crate::render::error_page(AppError::NotFound);
+    };
     let slug = params.get("slug").map(String::as_str).unwrap_or_default();
     let school = match state.schools.by_slug(slug).await {
         Ok(Some(school)) => school,
@@ -147,6 +156,9 @@ pub async fn require_module(module: Module, req: Request, next: Next) -> Respons
     }
 }
 
+/// Paths that stay the platform's on a school's subdomain.
+const PLATFORM_PATHS: &[&str] = &["/static/", "/healthz", "/readyz", "/metrics"];
+
 /// Rewrites `{sub}.{base_domain}/path` to `/s/{slug}/path` before routing. Requests for the
 /// bare base domain (or any other host) pass through unchanged.
 pub async fn rewrite_subdomain(
@@ -162,9 +174,15 @@ pub async fn rewrite_subdomain(
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
+    // A fully qualified host may end in a dot (`a.example.com.`); it is the same host.
+    let host = host.map(|h| h.trim_end_matches('.').to_owned());
     let Some(sub) = host.as_deref().and_then(|h| h.strip_suffix(base)?.strip_suffix('.')) else {
         return next.run(req).await;
     };
+    // Shared assets and probes are the platform's, whichever host asks for them.
+    if PLATFORM_PATHS.iter().any(|p| req.uri().path().starts_with(p)) {
+        return next.run(req).await;
+    }
     if sub.is_empty() || sub == "www" || sub.contains('.') {
         return next.run(req).await;
     }

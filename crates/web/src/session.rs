@@ -38,6 +38,10 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<Uuid>,
     pub name: String,
+    /// The account still has its initial password: every page but the password form and
+    /// sign-out sends it there.
+    #[serde(default)]
+    pub must_change: bool,
     pub jti: Uuid,
     pub iat: u64,
     pub exp: u64,

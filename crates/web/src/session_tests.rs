@@ -14,6 +14,7 @@ fn claims() -> Claims {
         district: None,
         tenant: Some(Uuid::new_v4()),
         name: "管理员".into(),
+        must_change: false,
         jti: Uuid::new_v4(),
         iat: 0,
         exp: 0,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use xg_authz::Authz;
 use xg_kernel::Db;
 use xg_kernel::config::Config;
 use xg_storage::Storage;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub db: Db,
     pub storage: Storage,
     pub schools: SchoolCache,
+    pub authz: Authz,
     pub sessions: Arc<SessionKeys>,
     pub config: Arc<Config>,
     pub metrics: Option<PrometheusHandle>,
@@ -31,6 +33,7 @@ impl AppState {
     ) -> Self {
         Self {
             schools: SchoolCache::new(db.clone()),
+            authz: Authz::new(db.clone()),
             db,
             storage,
             sessions: Arc::new(sessions),

@@ -2,10 +2,7 @@
 //! form is turned into a manifest and goes through exactly the validation and transactional
 //! onboarding that `xuegong tenant onboard` uses.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -20,7 +17,7 @@ use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{Csrf, csrf_ok};
+use xg_web::forms::{CleanForm, Csrf, csrf_ok};
 use xg_web::session::Claims;
 
 #[derive(Default)]
@@ -122,7 +119,7 @@ pub async fn onboard_school(
     State(state): State<AppState>,
     addr: ClientAddr,
     headers: HeaderMap,
-    Form(raw): Form<HashMap<String, String>>,
+    CleanForm(raw): CleanForm,
 ) -> Response {
     let who = match require(&state, &headers, PlatformRole::DistrictAdmin) {
         Ok(who) => who,

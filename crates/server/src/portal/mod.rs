@@ -3,15 +3,18 @@
 
 pub mod district;
 pub mod operator;
+pub mod password;
 pub mod platform;
 pub mod school;
 pub mod views;
 
 use axum::Router;
 use axum::http::header;
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use xg_web::AppState;
+use xg_web::guard::require_school_user;
 pub use xg_web::{csrf_error, error_page, render};
 
 /// The platform side of the portal.
@@ -25,18 +28,24 @@ pub fn platform_routes() -> Router<AppState> {
         .route("/admin/schools/{slug}/{action}", post(operator::set_school_status))
         .route("/district", get(district::dashboard))
         .route("/district/schools", post(district::onboard_school))
+        .route("/password", get(password::platform_page).post(password::platform_change))
         .route("/static/app.css", get(stylesheet))
 }
 
 /// Each school's pages, written out under `/s/{slug}` (a subdomain request is rewritten to this
-/// form before routing). Module routers will be added here, each behind its module gate.
-pub fn school_routes() -> Router<AppState> {
-    Router::new()
+/// form before routing): public pages, pages for any signed-in account, and pages behind a
+/// permission. Module routers join the last group, each behind its module gate.
+pub fn school_routes(state: &AppState) -> Router<AppState> {
+    let public = Router::new()
         .route("/s/{slug}", get(school::to_landing))
         .route("/s/{slug}/", get(school::landing))
         .route("/s/{slug}/login", get(school::login_page).post(school::login))
-        .route("/s/{slug}/logout", post(school::logout))
+        .route("/s/{slug}/logout", post(school::logout));
+    let signed_in = Router::new()
         .route("/s/{slug}/home", get(school::home))
+        .route("/s/{slug}/password", get(password::school_page).post(password::school_change))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user));
+    public.merge(signed_in)
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -1,10 +1,7 @@
 //! The platform operator's pages: every district with its schools, creating districts, and
 //! suspending or resuming a school.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -18,7 +15,7 @@ use super::views::{DistrictView, district_view};
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::session::{Claims, PLATFORM_COOKIE};
 
 #[derive(Template)]
@@ -43,6 +40,7 @@ pub fn require(
 ) -> Result<Claims, Response> {
     match signed_in(state, headers, PLATFORM_COOKIE) {
         None => Err(see_other("/login")),
+        Some(c) if c.must_change => Err(see_other("/password")),
         Some(c) if c.kind == role.key() => Ok(c),
         Some(_) => Err(error_page(AppError::Forbidden)),
     }
@@ -92,7 +90,7 @@ pub async fn create_district(
     State(state): State<AppState>,
     addr: ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     let who = match require(&state, &headers, PlatformRole::Operator) {
         Ok(who) => who,
@@ -136,7 +134,7 @@ pub async fn set_school_status(
     addr: ClientAddr,
     headers: HeaderMap,
     Path((slug, action)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     let who = match require(&state, &headers, PlatformRole::Operator) {
         Ok(who) => who,

@@ -1,9 +1,6 @@
 //! The platform side's entry: the landing page and sign-in for operators and district staff.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -14,7 +11,7 @@ use xg_tenancy::accounts::{self, PlatformRole};
 
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
-use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL};
 
 #[derive(Template)]
@@ -69,7 +66,7 @@ fn login_form(
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
         return csrf_error();
@@ -109,6 +106,7 @@ pub async fn login(
         district: account.district_id.map(|d| d.as_uuid()),
         tenant: None,
         name: account.display_name.clone(),
+        must_change: account.must_change_password,
         jti: Uuid::new_v4(),
         iat: 0,
         exp: 0,
@@ -118,6 +116,7 @@ pub async fn login(
         Err(e) => return error_page(AppError::Internal(e)),
     };
     let target = match account.role {
+        _ if account.must_change_password => "/password",
         PlatformRole::Operator => "/admin",
         PlatformRole::DistrictAdmin => "/district",
     };
@@ -139,7 +138,7 @@ async fn find_account(
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
         return csrf_error();

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Extension, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -18,21 +17,11 @@ use super::platform::LoginPage;
 use super::views::module_labels;
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
-use xg_web::forms::{Csrf, csrf_ok, see_other, signed_in};
+use xg_web::SchoolUser;
+use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other};
+use xg_web::guard::base_path;
 use xg_web::schools::CurrentSchool;
 use xg_web::session::{self, Claims, SESSION_TTL, school_cookie};
-
-/// The URL prefix the browser used to reach this school: `/s/{slug}/`, or `/` on its subdomain.
-fn base_path(uri: &OriginalUri, school: &School) -> String {
-    let prefix = format!("/s/{}/", school.slug);
-    if uri.path().starts_with(&prefix) { prefix } else { "/".into() }
-}
-
-/// The session for *this* school, if any.
-fn session_for(state: &AppState, headers: &HeaderMap, school: &School) -> Option<Claims> {
-    signed_in(state, headers, &school_cookie(school.slug.as_str()))
-        .filter(|c| c.kind == "school" && c.tenant == Some(school.id.as_uuid()))
-}
 
 #[derive(Template)]
 #[template(path = "school_landing.html")]
@@ -106,7 +95,7 @@ pub async fn login(
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     uri: OriginalUri,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
         return csrf_error();
@@ -163,6 +152,7 @@ pub async fn login(
         district: Some(school.district_id.as_uuid()),
         tenant: Some(school.id.as_uuid()),
         name: account.display_name,
+        must_change: account.must_change_password,
         jti: Uuid::new_v4(),
         iat: 0,
         exp: 0,
@@ -187,7 +177,7 @@ pub async fn logout(
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     uri: OriginalUri,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    CleanForm(form): CleanForm,
 ) -> Response {
     if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
         return csrf_error();
@@ -222,26 +212,28 @@ struct Home {
 
 pub async fn home(
     State(state): State<AppState>,
-    Extension(CurrentSchool(school)): Extension<CurrentSchool>,
-    uri: OriginalUri,
+    Extension(user): Extension<SchoolUser>,
     headers: HeaderMap,
 ) -> Response {
-    let base = base_path(&uri, &school);
-    let Some(who) = session_for(&state, &headers, &school) else {
-        return see_other(&format!("{base}login"));
-    };
+    let SchoolUser { school, claims, base } = user;
     let loaded = async {
         let mut tx = state.db.tenant(school.id).await?;
-        let account = accounts::find_school_account_by_id(&mut tx, who.sub).await?;
+        let account = accounts::find_school_account_by_id(&mut tx, claims.sub).await?;
+        let roles = xg_authz::roles::list(&mut tx).await?;
         let levels = org::list_levels(&mut tx).await?;
         let units = org::list_units(&mut tx).await?;
-        Ok::<_, AppError>((account, levels, units))
+        Ok::<_, AppError>((account, roles, levels, units))
     };
-    let (account, levels, units) = match loaded.await {
-        Ok((Some(a), l, u)) => (a, l, u),
-        Ok((None, _, _)) => return see_other(&format!("{base}login")),
+    let (account, roles, levels, units) = match loaded.await {
+        Ok((Some(a), r, l, u)) => (a, r, l, u),
+        Ok((None, ..)) => return see_other(&format!("{base}login")),
         Err(e) => return error_page(e),
     };
+    let role_names = account
+        .roles
+        .iter()
+        .map(|key| roles.iter().find(|r| r.key == *key).map_or(key.clone(), |r| r.name.clone()))
+        .collect();
     let m = Catalog::zh();
     let csrf = Csrf::for_page(&state, &headers);
     let page = Home {
@@ -252,7 +244,7 @@ pub async fn home(
         csrf: csrf.token.clone(),
         must_change_password: account.must_change_password,
         modules: module_labels(&school),
-        roles: account.roles,
+        roles: role_names,
         levels: levels.into_iter().map(|l| l.name).collect(),
         units: tree_order(units),
     };

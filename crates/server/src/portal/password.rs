@@ -1,0 +1,195 @@
+//! Changing one's own password, for school accounts and platform accounts alike. An initial
+//! password (set at onboarding, by the CLI or by an admin's reset) must be changed before any
+//! other page opens.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use xg_kernel::i18n::Catalog;
+use xg_kernel::{AppError, password};
+use xg_tenancy::accounts;
+use xg_web::client::{ClientAddr, actor};
+use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
+use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL, school_cookie};
+use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    m: &'static Catalog,
+    action: String,
+    csrf: String,
+    signed_in: String,
+    logout_action: String,
+    forced: bool,
+    error: Option<String>,
+}
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    who: &Claims,
+    base: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let m = Catalog::zh();
+    let csrf = Csrf::for_page(state, headers);
+    let page = PasswordPage {
+        m,
+        action: format!("{base}password"),
+        csrf: csrf.token.clone(),
+        signed_in: m.fmt("app.signed_in_as", &[("name", &who.name)]),
+        logout_action: format!("{base}logout"),
+        forced: who.must_change,
+        error: error.map(str::to_owned),
+    };
+    csrf.attach(render(status, &page))
+}
+
+/// The catalog key of the first rule the new password breaks, if any.
+fn rule_broken(current: &str, new: &str, confirm: &str, username: &str) -> Option<&'static str> {
+    if new.chars().count() < password::MIN_LENGTH {
+        Some("password.too_short")
+    } else if new != confirm {
+        Some("password.mismatch")
+    } else if new == current {
+        Some("password.same_as_old")
+    } else if new.eq_ignore_ascii_case(username) {
+        Some("password.same_as_username")
+    } else {
+        None
+    }
+}
+
+async fn verify_and_hash(current: String, stored: String, new: String) -> Option<String> {
+    tokio::task::spawn_blocking(move || {
+        password::verify(&current, &stored).then(|| password::hash(&new).ok()).flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+pub async fn school_page(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    headers: HeaderMap,
+) -> Response {
+    page(&state, &headers, &user.claims, &user.base, StatusCode::OK, None)
+}
+
+pub async fn school_change(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (current, new, confirm) = (field("current"), field("new"), field("confirm"));
+    let fail = |key: &str| {
+        let msg = Catalog::zh().t(key);
+        page(
+            &state,
+            &headers,
+            &user.claims,
+            &user.base,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg),
+        )
+    };
+    let result = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let account = accounts::find_school_account_by_id(&mut tx, user.claims.sub).await?;
+        let Some(account) = account else { return Ok(Err("error.unauthorized")) };
+        if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
+            return Ok(Err(rule));
+        }
+        let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
+        else {
+            return Ok(Err("password.wrong_current"));
+        };
+        let who = actor(&user.claims, addr);
+        accounts::set_school_password(&mut tx, &who, account.id, &hash, false).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(Ok(()))
+    };
+    match result.await {
+        Ok(Ok(())) => {
+            let claims = Claims { must_change: false, ..user.claims.clone() };
+            let cookie = school_cookie(user.school.slug.as_str());
+            reissue(&state, claims, &cookie, &format!("{}home", user.base))
+        }
+        Ok(Err(key)) => fail(key),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn platform_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers, PLATFORM_COOKIE) {
+        Some(who) => page(&state, &headers, &who, "/", StatusCode::OK, None),
+        None => see_other("/login"),
+    }
+}
+
+pub async fn platform_change(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    let Some(who) = signed_in(&state, &headers, PLATFORM_COOKIE) else {
+        return see_other("/login");
+    };
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (current, new, confirm) = (field("current"), field("new"), field("confirm"));
+    let result = async {
+        let mut tx = state.db.platform().await?;
+        let Some(account) = accounts::platform_account_by_id(tx.conn(), who.sub).await? else {
+            return Ok(Err("error.unauthorized"));
+        };
+        if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
+            return Ok(Err(rule));
+        }
+        let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
+        else {
+            return Ok(Err("password.wrong_current"));
+        };
+        accounts::set_platform_password(tx.conn(), &actor(&who, addr), account.id, &hash, false)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(Ok(()))
+    };
+    match result.await {
+        Ok(Ok(())) => {
+            let claims = Claims { must_change: false, ..who };
+            reissue(&state, claims, PLATFORM_COOKIE, "/")
+        }
+        Ok(Err(key)) => {
+            let msg = Catalog::zh().t(key);
+            page(&state, &headers, &who, "/", StatusCode::UNPROCESSABLE_ENTITY, Some(msg))
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+/// A fresh session token (no longer marked for a password change) and a redirect.
+fn reissue(state: &AppState, claims: Claims, cookie: &str, to: &str) -> Response {
+    let token = match state.sessions.issue(claims) {
+        Ok(t) => t,
+        Err(e) => return error_page(AppError::Internal(e)),
+    };
+    let mut res = see_other(to);
+    let value = session::set_cookie(cookie, &token, Some(SESSION_TTL), state.config.cookie_secure);
+    session::push_cookie(res.headers_mut(), value);
+    res
+}
