@@ -77,18 +77,15 @@ pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, distr
         None => None,
     };
     let hash = password::hash(&format!("{username}-password")).unwrap();
-    accounts::create_platform_account(
-        tx.conn(),
-        &crate::schools::test_actor(),
+    let new = accounts::NewPlatformAccount {
         username,
-        username,
-        &hash,
+        display_name: username,
+        password_hash: &hash,
         role,
-        district_id,
-        false,
-    )
-    .await
-    .unwrap();
+        district: district_id,
+        must_change_password: false,
+    };
+    accounts::create_platform_account(tx.conn(), &crate::schools::test_actor(), new).await.unwrap();
     tx.commit().await.unwrap();
 }
 

@@ -357,18 +357,15 @@ async fn account(config: &Config, cmd: AccountCommand) -> anyhow::Result<()> {
     };
     let hash =
         tokio::task::spawn_blocking(move || password::hash(&secret).map(|h| (h, secret))).await??;
-    match accounts::create_platform_account(
-        tx.conn(),
-        &cli_actor(),
-        &username,
-        &display_name,
-        &hash.0,
+    let new = accounts::NewPlatformAccount {
+        username: &username,
+        display_name: &display_name,
+        password_hash: &hash.0,
         role,
-        district_id,
-        generated,
-    )
-    .await
-    {
+        district: district_id,
+        must_change_password: generated,
+    };
+    match accounts::create_platform_account(tx.conn(), &cli_actor(), new).await {
         Ok(_) => {
             tx.commit().await?;
             println!("created {} account '{username}'", role.key());

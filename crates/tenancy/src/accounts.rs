@@ -44,16 +44,30 @@ pub enum AccountError {
     Db(#[from] sqlx::Error),
 }
 
+/// A platform account to create.
+pub struct NewPlatformAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: PlatformRole,
+    pub district: Option<DistrictId>,
+    /// The password was generated or given by someone else: change it at first sign-in.
+    pub must_change_password: bool,
+}
+
 pub async fn create_platform_account(
     conn: &mut PgConnection,
     actor: &Actor,
-    username: &str,
-    display_name: &str,
-    password_hash: &str,
-    role: PlatformRole,
-    district: Option<DistrictId>,
-    must_change_password: bool,
+    new: NewPlatformAccount<'_>,
 ) -> Result<Uuid, AccountError> {
+    let NewPlatformAccount {
+        username,
+        display_name,
+        password_hash,
+        role,
+        district,
+        must_change_password,
+    } = new;
     if (role == PlatformRole::DistrictAdmin) != district.is_some() {
         return Err(AccountError::DistrictMismatch);
     }
