@@ -32,16 +32,18 @@ fn config() -> Config {
 impl TestApp {
     /// Starts an instance on the given service-role database and returns once it listens.
     pub async fn start(db: Db) -> Self {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Like `start`, with the configuration adjusted first.
+    pub async fn start_with(db: Db, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = config();
+        adjust(&mut config);
         let dir: PathBuf = std::env::temp_dir().join(format!("xg-test-{}", uuid::Uuid::new_v4()));
         let storage = Storage::Local(LocalDisk::new(dir));
         let sessions = SessionKeys::new(&SecretString::from(TEST_SECRET), None).unwrap();
-        let state = AppState::new(
-            db.clone(),
-            storage,
-            sessions,
-            config(),
-            xuegong::observe::init_metrics(),
-        );
+        let state =
+            AppState::new(db.clone(), storage, sessions, config, xuegong::observe::init_metrics());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { xuegong::serve(state, listener).await.unwrap() });

@@ -36,6 +36,28 @@ pub fn burn_time(password: &str) {
     let _ = verify(password, &DUMMY);
 }
 
+/// Each verification takes ~19 MiB and a core for tens of milliseconds; a flood of sign-ins
+/// must queue rather than exhaust memory. Two per core keeps the cores busy.
+static VERIFYING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    tokio::sync::Semaphore::new(cores * 2)
+});
+
+/// Verifies on the blocking pool, at most a few at a time. With no stored hash (unknown
+/// account) it spends the same effort and returns false.
+pub async fn verify_limited(password: String, stored: Option<String>) -> bool {
+    let Ok(_permit) = VERIFYING.acquire().await else { return false };
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify(&password, &hash),
+        None => {
+            burn_time(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A random initial password, 16 letters and digits; the holder must change it at first login.
 pub fn generate_initial() -> String {
     rand::rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()

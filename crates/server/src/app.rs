@@ -17,6 +17,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
 use xg_web::AppState;
+use xg_web::ratelimit::sign_in_limit;
 use xg_web::schools::{resolve_school, rewrite_subdomain};
 
 use crate::observe::{REQUEST_ID_HEADER, log_request, sanitize_request_id, tag_route};
@@ -26,10 +27,12 @@ use crate::{health, portal};
 const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn build_router(state: AppState) -> Router {
-    let school = portal::school_routes(&state)
+    // One limiter for every sign-in form: a client's attempts count across schools.
+    let limit = sign_in_limit(&state.config.trusted_proxies);
+    let school = portal::school_routes(&state, &limit)
         .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school));
     Router::new()
-        .merge(portal::platform_routes())
+        .merge(portal::platform_routes(&limit))
         .merge(school)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -2,6 +2,7 @@
 //! onboarding manifests, and the onboarding that turns a manifest into a running school.
 
 pub mod accounts;
+pub mod lockout;
 pub mod manifest;
 pub mod model;
 pub mod onboard;

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod forms;
 pub mod guard;
+pub mod ratelimit;
 pub mod render;
 pub mod schools;
 pub mod session;

@@ -15,13 +15,14 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use xg_web::AppState;
 use xg_web::guard::require_school_user;
+use xg_web::ratelimit::SignInLimit;
 pub use xg_web::{csrf_error, error_page, render};
 
 /// The platform side of the portal.
-pub fn platform_routes() -> Router<AppState> {
+pub fn platform_routes(limit: &SignInLimit) -> Router<AppState> {
     Router::new()
         .route("/", get(platform::landing))
-        .route("/login", get(platform::login_page).post(platform::login))
+        .route("/login", get(platform::login_page).post(platform::login).route_layer(limit.clone()))
         .route("/logout", post(platform::logout))
         .route("/admin", get(operator::dashboard))
         .route("/admin/districts", post(operator::create_district))
@@ -35,11 +36,14 @@ pub fn platform_routes() -> Router<AppState> {
 /// Each school's pages, written out under `/s/{slug}` (a subdomain request is rewritten to this
 /// form before routing): public pages, pages for any signed-in account, and pages behind a
 /// permission. Module routers join the last group, each behind its module gate.
-pub fn school_routes(state: &AppState) -> Router<AppState> {
+pub fn school_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> {
     let public = Router::new()
         .route("/s/{slug}", get(school::to_landing))
         .route("/s/{slug}/", get(school::landing))
-        .route("/s/{slug}/login", get(school::login_page).post(school::login))
+        .route(
+            "/s/{slug}/login",
+            get(school::login_page).post(school::login).route_layer(limit.clone()),
+        )
         .route("/s/{slug}/logout", post(school::logout));
     let signed_in = Router::new()
         .route("/s/{slug}/home", get(school::home))

@@ -1,13 +1,17 @@
 //! The platform side's entry: the landing page and sign-in for operators and district staff.
 
+use std::time::Duration;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
+use xg_audit::{Actor, Change};
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::accounts::{self, PlatformRole};
+use xg_tenancy::lockout::{self, Accounts};
 
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
@@ -79,25 +83,23 @@ pub async fn login(
         return login_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, username, missing);
     }
 
-    let account = match find_account(&state, &username).await {
-        Ok(a) => a,
+    let account = match check_credentials(&state, &username, password).await {
+        Ok(Outcome::SignedIn(account)) => account,
+        Ok(Outcome::Failed) => {
+            let failed = Some(m.t("login.failed"));
+            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, username, failed);
+        }
+        Ok(Outcome::Locked(wait)) => {
+            let text = locked_message(wait);
+            return login_form(
+                &state,
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                Some(&text),
+            );
+        }
         Err(e) => return error_page(e),
-    };
-    let verified = {
-        let stored = account.as_ref().map(|a| a.password_hash.clone());
-        tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => password::verify(&password, &hash),
-            None => {
-                password::burn_time(&password);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
-    };
-    let Some(account) = account.filter(|_| verified) else {
-        let failed = Some(m.t("login.failed"));
-        return login_form(&state, &headers, StatusCode::UNAUTHORIZED, username, failed);
     };
 
     let claims = Claims {
@@ -127,12 +129,52 @@ pub async fn login(
     res
 }
 
-async fn find_account(
+pub enum Outcome<T> {
+    SignedIn(T),
+    Failed,
+    Locked(Duration),
+}
+
+/// "locked, try again in N minutes", rounded up.
+pub fn locked_message(wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+    Catalog::zh().fmt("limits.locked", &[("minutes", &minutes)])
+}
+
+/// Checks a platform account's password, honouring and updating its lockout.
+async fn check_credentials(
     state: &AppState,
     username: &str,
-) -> Result<Option<accounts::PlatformAccount>, AppError> {
+    password: String,
+) -> Result<Outcome<accounts::PlatformAccount>, AppError> {
     let mut tx = state.db.platform().await?;
-    Ok(accounts::find_platform_account(tx.conn(), username).await?)
+    let account = accounts::find_platform_account(tx.conn(), username).await?;
+    if let Some(a) = &account
+        && let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, a.id).await?
+    {
+        return Ok(Outcome::Locked(wait));
+    }
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let verified = password::verify_limited(password, stored).await;
+    let outcome = match account {
+        Some(a) if verified => {
+            lockout::record_success(tx.conn(), Accounts::Platform, a.id).await?;
+            Outcome::SignedIn(a)
+        }
+        Some(a) => match lockout::record_failure(tx.conn(), Accounts::Platform, a.id).await? {
+            Some(wait) => {
+                let who = Actor::system(&format!("sign-in as {}", a.username));
+                let change =
+                    Change::new("platform_account.lock", format!("platform_account:{}", a.id));
+                xg_audit::record_platform(tx.conn(), &who, change).await?;
+                Outcome::Locked(wait)
+            }
+            None => Outcome::Failed,
+        },
+        None => Outcome::Failed,
+    };
+    tx.commit().await?;
+    Ok(outcome)
 }
 
 pub async fn logout(

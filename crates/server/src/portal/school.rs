@@ -9,11 +9,13 @@ use axum::extract::{Extension, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
+use xg_audit::{Actor, Change};
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
+use xg_tenancy::lockout::{self, Accounts};
 use xg_tenancy::{School, accounts, org};
 
-use super::platform::LoginPage;
+use super::platform::{LoginPage, Outcome, locked_message};
 use super::views::module_labels;
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
@@ -116,35 +118,16 @@ pub async fn login(
             Some(m.t("login.missing")),
         );
     }
-    let account = async {
-        let mut tx = state.db.tenant(school.id).await?;
-        Ok::<_, AppError>(accounts::find_school_account(&mut tx, &username).await?)
+    let fail = |status, text: &str| {
+        login_form(&state, &headers, &school, &base, status, username.clone(), Some(text))
     };
-    let account = match account.await {
-        Ok(a) => a,
-        Err(e) => return error_page(e),
-    };
-    let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => password::verify(&password, &hash),
-        None => {
-            password::burn_time(&password);
-            false
+    let account = match check_credentials(&state, &school, &username, password).await {
+        Ok(Outcome::SignedIn(account)) => account,
+        Ok(Outcome::Failed) => return fail(StatusCode::UNAUTHORIZED, m.t("login.failed")),
+        Ok(Outcome::Locked(wait)) => {
+            return fail(StatusCode::TOO_MANY_REQUESTS, &locked_message(wait));
         }
-    })
-    .await
-    .unwrap_or(false);
-    let Some(account) = account.filter(|_| verified) else {
-        let status = StatusCode::UNAUTHORIZED;
-        return login_form(
-            &state,
-            &headers,
-            &school,
-            &base,
-            status,
-            username,
-            Some(m.t("login.failed")),
-        );
+        Err(e) => return error_page(e),
     };
     let claims = Claims {
         sub: account.id,
@@ -170,6 +153,42 @@ pub async fn login(
     );
     session::push_cookie(res.headers_mut(), cookie);
     res
+}
+
+/// Checks a school account's password, honouring and updating its lockout.
+async fn check_credentials(
+    state: &AppState,
+    school: &School,
+    username: &str,
+    password: String,
+) -> Result<Outcome<accounts::SchoolAccount>, AppError> {
+    let mut tx = state.db.tenant(school.id).await?;
+    let account = accounts::find_school_account(&mut tx, username).await?;
+    if let Some(a) = &account
+        && let Some(wait) = lockout::school_locked_for(&mut tx, a.id).await?
+    {
+        return Ok(Outcome::Locked(wait));
+    }
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let verified = password::verify_limited(password, stored).await;
+    let outcome = match account {
+        Some(a) if verified => {
+            lockout::record_success(tx.conn(), Accounts::School, a.id).await?;
+            Outcome::SignedIn(a)
+        }
+        Some(a) => match lockout::record_failure(tx.conn(), Accounts::School, a.id).await? {
+            Some(wait) => {
+                let who = Actor::system(&format!("sign-in as {}", a.username));
+                let change = Change::new("account.lock", format!("account:{}", a.id));
+                xg_audit::record(&mut tx, &who, change).await?;
+                Outcome::Locked(wait)
+            }
+            None => Outcome::Failed,
+        },
+        None => Outcome::Failed,
+    };
+    tx.commit().await?;
+    Ok(outcome)
 }
 
 pub async fn logout(

@@ -1,0 +1,89 @@
+//! Lockout with back-off: after `FREE_ATTEMPTS` consecutive failed sign-ins an account is
+//! locked for one minute, doubling with each further failure up to an hour. A successful
+//! sign-in clears the count; an admin's password reset clears the lock.
+//!
+//! A lock is per account, so a stranger who knows a username can keep it locked; the per-client
+//! rate limit on the sign-in routes bounds how fast, and the admin can reset. That trade-off
+//! is the usual one for a school system, where guessing must be stopped first.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+use xg_kernel::TenantTx;
+
+pub const FREE_ATTEMPTS: i32 = 5;
+
+/// Which account table: a school's (tenant-filtered) or the platform's.
+#[derive(Clone, Copy)]
+pub enum Accounts {
+    School,
+    Platform,
+}
+
+impl Accounts {
+    fn table(self) -> &'static str {
+        match self {
+            Self::School => "school_accounts",
+            Self::Platform => "platform_accounts",
+        }
+    }
+}
+
+/// How long the account stays locked, if it is locked now.
+pub async fn locked_for(
+    conn: &mut PgConnection,
+    which: Accounts,
+    id: Uuid,
+) -> Result<Option<Duration>, sqlx::Error> {
+    let sql = format!(
+        "select extract(epoch from locked_until - now())::float8 from {} \
+          where id = $1 and locked_until > now()",
+        which.table()
+    );
+    let secs: Option<f64> = sqlx::query_scalar(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(secs.map(|s| Duration::from_secs_f64(s.max(1.0))))
+}
+
+/// Counts a failure and returns the new lock, if this failure started one.
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    which: Accounts,
+    id: Uuid,
+) -> Result<Option<Duration>, sqlx::Error> {
+    let sql = format!(
+        "update {} set failed_logins = failed_logins + 1,
+                locked_until = case when failed_logins + 1 >= {FREE_ATTEMPTS}
+                    then now() + least(interval '1 minute' * power(2, failed_logins + 1 - {FREE_ATTEMPTS}),
+                                       interval '60 minutes')
+                    else locked_until end
+          where id = $1
+          returning case when locked_until > now()
+                         then extract(epoch from locked_until - now())::float8 end",
+        which.table()
+    );
+    let secs: Option<Option<f64>> = sqlx::query_scalar(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(secs.flatten().map(Duration::from_secs_f64))
+}
+
+pub async fn record_success(
+    conn: &mut PgConnection,
+    which: Accounts,
+    id: Uuid,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "update {} set failed_logins = 0, locked_until = null
+          where id = $1 and (failed_logins <> 0 or locked_until is not null)",
+        which.table()
+    );
+    sqlx::query(&sql).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// For school accounts: the same, inside the school's transaction (RLS applies).
+pub async fn school_locked_for(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<Duration>, sqlx::Error> {
+    locked_for(tx.conn(), Accounts::School, id).await
+}
