@@ -104,3 +104,58 @@ pub async fn sign_in(
         [("csrf", csrf_in(&page)), ("username", username.into()), ("password", password.into())];
     client.post(app.url(login_path)).form(&form).send().await.unwrap()
 }
+
+/// Signs in at a school with an initial password and changes it to `changed-password-9`, so
+/// the client holds a ready session.
+pub async fn sign_in_school(
+    app: &TestApp,
+    client: &reqwest::Client,
+    slug: &str,
+    username: &str,
+    initial: &str,
+) {
+    let res = sign_in(app, client, &format!("/s/{slug}/login"), username, initial).await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "sign-in as {username}");
+    let page = client
+        .get(app.url(&format!("/s/{slug}/password")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("current", initial.to_owned()),
+        ("new", "changed-password-9".to_owned()),
+        ("confirm", "changed-password-9".to_owned()),
+    ];
+    let res =
+        client.post(app.url(&format!("/s/{slug}/password"))).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "password change for {username}");
+}
+
+/// GETs a page and returns its status and body.
+pub async fn get(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> (reqwest::StatusCode, String) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// GETs `form_page` for its CSRF token, then POSTs `fields` to `path`.
+pub async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (reqwest::StatusCode, String) {
+    let page = get(app, client, form_page).await.1;
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf_in(&page))];
+    form.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let res = client.post(app.url(path)).form(&form).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}

@@ -20,16 +20,10 @@ pub const PERMISSIONS: &[Permission] = &[
         routes: &[
             ("POST", "/org/units"),
             ("POST", "/org/units/:id"),
-            ("POST", "/org/units/:id/move"),
             ("POST", "/org/units/:id/delete"),
         ],
     },
     Permission { key: "org.scope", module: Module::Organization, routes: &[("GET", "/scope")] },
-    Permission {
-        key: "org.handover",
-        module: Module::Organization,
-        routes: &[("GET", "/handovers"), ("POST", "/handovers")],
-    },
     Permission {
         key: "roles.manage",
         module: Module::Organization,
@@ -46,7 +40,7 @@ pub const PERMISSIONS: &[Permission] = &[
         routes: &[
             ("GET", "/accounts"),
             ("POST", "/accounts"),
-            ("POST", "/accounts/:id"),
+            ("POST", "/accounts/assign"),
             ("POST", "/accounts/:id/reset-password"),
         ],
     },

@@ -174,10 +174,21 @@ async fn load(db: &Db, school: &School) -> anyhow::Result<Loaded> {
     tx.commit().await?;
     let (grants, members) = (grants.0, members.0);
 
+    let enforcer = build(school, &grants, &members).await?;
+    Ok(Loaded { version, enforcer })
+}
+
+/// Builds a school's enforcer from its grants and role memberships. Permissions of
+/// switched-off modules are left out, so they grant nothing even if still assigned.
+pub async fn build(
+    school: &School,
+    grants: &[(String, String)],
+    members: &[(Uuid, String)],
+) -> anyhow::Result<Enforcer> {
     let dom = school.id.to_string();
     let mut policies = Vec::new();
     for (role, permission) in grants {
-        let Some(p) = catalogue::find(&permission) else { continue };
+        let Some(p) = catalogue::find(permission) else { continue };
         if !school.has_module(p.module) {
             continue;
         }
@@ -191,8 +202,8 @@ async fn load(db: &Db, school: &School) -> anyhow::Result<Loaded> {
         }
     }
     let groupings: Vec<Vec<String>> = members
-        .into_iter()
-        .map(|(account, role)| vec![account.to_string(), role, dom.clone()])
+        .iter()
+        .map(|(account, role)| vec![account.to_string(), role.clone(), dom.clone()])
         .collect();
 
     let model = DefaultModel::from_str(MODEL).await?;
@@ -203,7 +214,7 @@ async fn load(db: &Db, school: &School) -> anyhow::Result<Loaded> {
     if !groupings.is_empty() {
         enforcer.add_grouping_policies(groupings).await?;
     }
-    Ok(Loaded { version, enforcer })
+    Ok(enforcer)
 }
 
 /// Bumps the school's policy version and announces it; call inside the transaction that
@@ -222,3 +233,7 @@ pub async fn bump_policy(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
         .await?;
     Ok(version)
 }
+
+#[cfg(test)]
+#[path = "enforcer_tests.rs"]
+mod tests;

@@ -83,7 +83,7 @@ pub async fn create(
     key: &str,
     name: &str,
     permissions: &[String],
-) -> Result<(), RoleError> {
+) -> Result<i64, RoleError> {
     if !valid_key(key) {
         return Err(RoleError::InvalidKey(key.to_owned()));
     }
@@ -108,8 +108,7 @@ pub async fn create(
     let after = serde_json::json!({ "name": name, "permissions": permissions });
     xg_audit::record(tx, actor, Change::new("role.create", format!("role:{key}")).after(after))
         .await?;
-    bump_policy(tx).await?;
-    Ok(())
+    Ok(bump_policy(tx).await?)
 }
 
 /// Renames a role and replaces its permissions (built-in roles too: a school may tailor them).
@@ -119,7 +118,7 @@ pub async fn update(
     key: &str,
     name: &str,
     permissions: &[String],
-) -> Result<(), RoleError> {
+) -> Result<i64, RoleError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(RoleError::EmptyName);
@@ -141,11 +140,10 @@ pub async fn update(
         .before(serde_json::json!({ "name": before.name, "permissions": before.permissions }))
         .after(after);
     xg_audit::record(tx, actor, change).await?;
-    bump_policy(tx).await?;
-    Ok(())
+    Ok(bump_policy(tx).await?)
 }
 
-pub async fn delete(tx: &mut TenantTx, actor: &Actor, key: &str) -> Result<(), RoleError> {
+pub async fn delete(tx: &mut TenantTx, actor: &Actor, key: &str) -> Result<i64, RoleError> {
     let Some(role) = list(tx).await?.into_iter().find(|r| r.key == key) else {
         return Err(RoleError::NotFound(key.to_owned()));
     };
@@ -163,8 +161,7 @@ pub async fn delete(tx: &mut TenantTx, actor: &Actor, key: &str) -> Result<(), R
     let before = serde_json::json!({ "name": role.name, "permissions": role.permissions });
     xg_audit::record(tx, actor, Change::new("role.delete", format!("role:{key}")).before(before))
         .await?;
-    bump_policy(tx).await?;
-    Ok(())
+    Ok(bump_policy(tx).await?)
 }
 
 async fn write_permissions(

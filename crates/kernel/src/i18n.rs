@@ -42,6 +42,11 @@ impl Catalog {
         text
     }
 
+    /// The message for `key`, borrowed from the catalog (so it outlives a key built on the fly).
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        self.messages.get(key).map(String::as_str)
+    }
+
     pub fn contains(&self, key: &str) -> bool {
         self.messages.contains_key(key)
     }

@@ -34,6 +34,10 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .merge(portal::platform_routes(&limit))
         .merge(school)
+        .merge(
+            xg_org::router(&state)
+                .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

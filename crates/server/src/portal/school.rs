@@ -227,6 +227,7 @@ struct Home {
     roles: Vec<String>,
     levels: Vec<String>,
     units: Vec<UnitLine>,
+    nav: Vec<(String, String)>,
 }
 
 pub async fn home(
@@ -234,6 +235,7 @@ pub async fn home(
     Extension(user): Extension<SchoolUser>,
     headers: HeaderMap,
 ) -> Response {
+    let nav = xg_org::nav_for(&state, &user).await;
     let SchoolUser { school, claims, base } = user;
     let loaded = async {
         let mut tx = state.db.tenant(school.id).await?;
@@ -266,6 +268,7 @@ pub async fn home(
         roles: role_names,
         levels: levels.into_iter().map(|l| l.name).collect(),
         units: tree_order(units),
+        nav,
     };
     csrf.attach(render(StatusCode::OK, &page))
 }

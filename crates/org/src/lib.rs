@@ -1,0 +1,37 @@
+//! The organization module (组织机构): the org tree, each staff member's data scope, the
+//! school's roles and permissions, staff accounts, and the audit log. Every page here sits
+//! behind a signed-in session and a permission from the catalogue.
+
+mod accounts;
+mod audit;
+mod chrome;
+mod roles;
+mod scope;
+mod tree;
+mod units;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use xg_web::AppState;
+use xg_web::guard::{require_permission, require_school_user};
+
+pub use chrome::nav_for;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/s/{slug}/org", get(tree::page))
+        .route("/s/{slug}/org/units", post(tree::create))
+        .route("/s/{slug}/org/units/{id}", post(tree::rename))
+        .route("/s/{slug}/org/units/{id}/delete", post(tree::delete))
+        .route("/s/{slug}/scope", get(scope::page))
+        .route("/s/{slug}/roles", get(roles::page).post(roles::create))
+        .route("/s/{slug}/roles/{key}", post(roles::update))
+        .route("/s/{slug}/roles/{key}/delete", post(roles::delete))
+        .route("/s/{slug}/accounts", get(accounts::page).post(accounts::create))
+        .route("/s/{slug}/accounts/assign", post(accounts::assign))
+        .route("/s/{slug}/accounts/{id}/reset-password", post(accounts::reset_password))
+        .route("/s/{slug}/audit", get(audit::page))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))
+}

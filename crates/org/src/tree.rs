@@ -1,0 +1,201 @@
+//! The org tree page: every unit of the school, and for those allowed, adding, renaming and
+//! deleting units.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use uuid::Uuid;
+use xg_kernel::AppError;
+use xg_kernel::i18n::Catalog;
+use xg_tenancy::org::{self, OrgLevel};
+use xg_web::client::{ClientAddr, actor};
+use xg_web::forms::{CleanForm, csrf_ok};
+use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+
+use crate::chrome::Chrome;
+use crate::units::{self, UnitError};
+
+pub struct UnitLine {
+    id: Uuid,
+    depth: i16,
+    code: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "org_tree.html")]
+struct TreePage {
+    m: &'static Catalog,
+    chrome: Chrome,
+    levels: Vec<OrgLevel>,
+    units: Vec<UnitLine>,
+    can_manage: bool,
+}
+
+/// Depth-first order, so each unit follows its parent.
+fn tree_order(units: Vec<org::OrgUnit>) -> Vec<UnitLine> {
+    let mut out = Vec::with_capacity(units.len());
+    let mut stack: Vec<&org::OrgUnit> =
+        units.iter().filter(|u| u.parent_id.is_none()).rev().collect();
+    while let Some(u) = stack.pop() {
+        out.push(UnitLine { id: u.id, depth: u.depth, code: u.code.clone(), name: u.name.clone() });
+        let mut kids: Vec<&org::OrgUnit> =
+            units.iter().filter(|c| c.parent_id == Some(u.id)).collect();
+        kids.sort_by(|a, b| b.code.cmp(&a.code));
+        stack.extend(kids);
+    }
+    out
+}
+
+async fn show(
+    state: &AppState,
+    user: &SchoolUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let loaded = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let levels = org::list_levels(&mut tx).await?;
+        let units = org::list_units(&mut tx).await?;
+        Ok::<_, AppError>((levels, units))
+    };
+    let (levels, units) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let can_manage = state
+        .authz
+        .allows(&user.school, user.claims.sub, "POST", "/org/units")
+        .await
+        .unwrap_or(false);
+    let (mut chrome, csrf) = Chrome::new(state, user, headers, "nav.org").await;
+    chrome.notice = notice;
+    chrome.error = error;
+    let page = TreePage { m: Catalog::zh(), chrome, levels, units: tree_order(units), can_manage };
+    csrf.attach(render(status, &page))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    headers: HeaderMap,
+) -> Response {
+    show(&state, &user, &headers, StatusCode::OK, None, None).await
+}
+
+fn unit_error_zh(e: &UnitError) -> (StatusCode, String) {
+    let m = Catalog::zh();
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    let conflict = StatusCode::CONFLICT;
+    match e {
+        UnitError::InvalidName => (invalid, m.t("org.invalid_name").to_owned()),
+        UnitError::InvalidCode => (invalid, m.t("org.invalid_code").to_owned()),
+        UnitError::CodeTaken(c) => (conflict, m.fmt("org.code_taken", &[("code", c)])),
+        UnitError::UnknownParent | UnitError::NotFound => {
+            (StatusCode::NOT_FOUND, m.t("org.unknown_parent").to_owned())
+        }
+        UnitError::NoLevel => (invalid, m.t("org.no_level").to_owned()),
+        UnitError::TooDeep(p) => (invalid, m.fmt("org.too_deep", &[("parent", p)])),
+        UnitError::HasChildren(n) => (conflict, m.fmt("org.has_children", &[("name", n)])),
+        UnitError::HasStudents(n, c) => {
+            (conflict, m.fmt("org.has_students", &[("name", n), ("count", &c.to_string())]))
+        }
+        UnitError::HasStaff(n, c) => {
+            (conflict, m.fmt("org.has_staff", &[("name", n), ("count", &c.to_string())]))
+        }
+        UnitError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, m.t("error.internal").to_owned()),
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    user: &SchoolUser,
+    headers: &HeaderMap,
+    done_key: &str,
+    change: impl AsyncFnOnce(&mut xg_kernel::TenantTx) -> Result<String, UnitError>,
+) -> Response {
+    let result = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let name = change(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, UnitError>(name)
+    };
+    match result.await {
+        Ok(name) => {
+            let notice = Catalog::zh().fmt(done_key, &[("name", &name)]);
+            show(state, user, headers, StatusCode::OK, Some(notice), None).await
+        }
+        Err(UnitError::Db(e)) => error_page(e.into()),
+        Err(e) => {
+            let (status, text) = unit_error_zh(&e);
+            show(state, user, headers, status, None, Some(text)).await
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (code, name) = (field("code"), field("name"));
+    let parent = match field("parent").trim() {
+        "" => None,
+        raw => match raw.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => return error_page(AppError::NotFound),
+        },
+    };
+    let who = actor(&user.claims, addr);
+    apply(&state, &user, &headers, "org.created", async |tx| {
+        units::create(tx, &who, &code, &name, parent).await.map(|_| name.trim().to_owned())
+    })
+    .await
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    Path((_, id)): Path<(String, String)>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
+    let name = form.get("name").cloned().unwrap_or_default();
+    let who = actor(&user.claims, addr);
+    apply(&state, &user, &headers, "org.renamed", async |tx| {
+        units::rename(tx, &who, id, &name).await
+    })
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    Path((_, id)): Path<(String, String)>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
+    let who = actor(&user.claims, addr);
+    apply(&state, &user, &headers, "org.deleted", async |tx| units::delete(tx, &who, id).await)
+        .await
+}

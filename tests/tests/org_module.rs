@@ -1,0 +1,281 @@
+//! The organization module over HTTP: data scopes, permissions per role, role changes reaching
+//! a second instance, roles per school, unit guards, staff accounts and the audit page.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use xg_e2e::TestDb;
+use xg_e2e::app::{TestApp, browser, get, post_form, sign_in, sign_in_school};
+use xg_e2e::schools::{add_student, district, school};
+
+#[tokio::test]
+async fn the_counselor_of_one_class_sees_exactly_that_class_and_an_unassigned_admin_sees_nobody() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    add_student(&t.app, s.id, "C1-001", "G1-C1").await;
+    add_student(&t.app, s.id, "C1-002", "G1-C1").await;
+    add_student(&t.app, s.id, "C2-001", "G1-C2").await;
+    let app = TestApp::start(t.app.clone()).await;
+
+    let counselor = browser();
+    sign_in_school(&app, &counselor, "alpha", "counselor", "initial-password-2").await;
+    let (status, html) = get(&app, &counselor, "/s/alpha/scope").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("高一(1)班") && !html.contains("高一(2)班"), "{html}");
+    assert!(html.contains("C1-001") && html.contains("C1-002") && !html.contains("C2-001"));
+    assert!(html.contains("（2）"), "two students in scope");
+
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let (status, html) = get(&app, &admin, "/s/alpha/scope").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("尚未被分配管辖范围") && !html.contains("C1-001"), "fail closed: {html}");
+}
+
+#[tokio::test]
+async fn each_role_reaches_only_its_pages() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let counselor = browser();
+    sign_in_school(&app, &counselor, "alpha", "counselor", "initial-password-2").await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+
+    for (path, counselor_status) in [
+        ("/s/alpha/org", StatusCode::OK),
+        ("/s/alpha/scope", StatusCode::OK),
+        ("/s/alpha/roles", StatusCode::FORBIDDEN),
+        ("/s/alpha/accounts", StatusCode::FORBIDDEN),
+        ("/s/alpha/audit", StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(get(&app, &counselor, path).await.0, counselor_status, "counselor {path}");
+        assert_eq!(get(&app, &admin, path).await.0, StatusCode::OK, "admin {path}");
+    }
+    let (_, home) = get(&app, &counselor, "/s/alpha/home").await;
+    assert!(
+        home.contains("我的管辖范围") && !home.contains("角色与权限"),
+        "menu follows permissions"
+    );
+    // A counselor may view the tree but not change it.
+    let (status, _) = post_form(
+        &app,
+        &counselor,
+        "/s/alpha/org",
+        "/s/alpha/org/units",
+        &[("code", "X"), ("name", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // No session at all: sent to sign in.
+    let res = browser().get(app.url("/s/alpha/roles")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_revoked_permission_reaches_a_second_instance_and_never_flips_back() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let first = TestApp::start(t.app.clone()).await;
+    let second = TestApp::start(xg_kernel::Db::from_pool(t.app_pool(4).await)).await;
+    let counselor = browser();
+    sign_in_school(&first, &counselor, "alpha", "counselor", "initial-password-2").await;
+    assert_eq!(get(&second, &counselor, "/s/alpha/scope").await.0, StatusCode::OK, "warm cache");
+
+    let admin = browser();
+    sign_in_school(&first, &admin, "alpha", "admin", "initial-password-1").await;
+    // Keep only org.view for counselors.
+    let (status, html) = post_form(
+        &first,
+        &admin,
+        "/s/alpha/roles",
+        "/s/alpha/roles/counselor",
+        &[("name", "辅导员"), ("perm.org.view", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(
+        get(&first, &counselor, "/s/alpha/scope").await.0,
+        StatusCode::FORBIDDEN,
+        "at once here"
+    );
+
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        seen.push(get(&second, &counselor, "/s/alpha/scope").await.0);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first_forbidden =
+        seen.iter().position(|s| *s == StatusCode::FORBIDDEN).expect("revocation arrived");
+    assert!(first_forbidden < 20, "within 1 s: {seen:?}");
+    assert!(
+        seen[first_forbidden..].iter().all(|s| *s == StatusCode::FORBIDDEN),
+        "no flip back: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_role_in_one_school_leaves_another_schools_role_alone() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    school(&t.app, "d1", "beta").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let (a, b) = (browser(), browser());
+    sign_in_school(&app, &a, "alpha", "admin", "initial-password-1").await;
+    sign_in_school(&app, &b, "beta", "admin", "initial-password-1").await;
+    for (client, slug) in [(&a, "alpha"), (&b, "beta")] {
+        let roles = format!("/s/{slug}/roles");
+        let (status, _) = post_form(
+            &app,
+            client,
+            &roles,
+            &roles,
+            &[("key", "tutor"), ("name", "导师"), ("perm.org.view", "on")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, html) =
+        post_form(&app, &a, "/s/alpha/roles", "/s/alpha/roles/tutor/delete", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("已删除角色") && !html.contains(">导师 <"), "{html}");
+    let (_, html) = get(&app, &b, "/s/beta/roles").await;
+    assert!(html.contains("导师"), "beta keeps its tutor role");
+
+    // Built-in roles cannot be deleted; a duplicate key is a conflict with a clear message.
+    let (status, html) =
+        post_form(&app, &a, "/s/alpha/roles", "/s/alpha/roles/counselor/delete", &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("内置角色不能删除"));
+    let (status, html) = post_form(
+        &app,
+        &a,
+        "/s/alpha/roles",
+        "/s/alpha/roles",
+        &[("key", "counselor"), ("name", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("已存在"));
+}
+
+#[tokio::test]
+async fn units_are_added_and_deleted_with_guards_and_every_change_is_audited() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    add_student(&t.app, s.id, "S1", "G1-C2").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let unit_id = |html: &str, code: &str| {
+        let marker = format!("<span class=\"muted\">{code}</span>");
+        let at = html.find(&marker).expect("unit listed");
+        let action = &html[at..];
+        let start = action.find("org/units/").unwrap() + "org/units/".len();
+        action[start..start + 36].to_owned()
+    };
+
+    let (_, tree) = get(&app, &admin, "/s/alpha/org").await;
+    let grade = unit_id(&tree, "G1");
+    let class_two = unit_id(&tree, "G1-C2");
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/org",
+        "/s/alpha/org/units",
+        &[("code", "G1-C3"), ("name", "高一(3)班"), ("parent", &grade)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("已新增“高一(3)班”"));
+    let class_three = unit_id(&html, "G1-C3");
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/org",
+        "/s/alpha/org/units",
+        &[("code", "TOO-DEEP"), ("name", "小组"), ("parent", &class_three)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("已是最末层级"));
+    let delete = |id: &str| format!("/s/alpha/org/units/{id}/delete");
+    let (status, html) = post_form(&app, &admin, "/s/alpha/org", &delete(&grade), &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("还有下级单元"));
+    let (status, html) = post_form(&app, &admin, "/s/alpha/org", &delete(&class_two), &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("还有 1 名学生"));
+    let (status, html) = post_form(&app, &admin, "/s/alpha/org", &delete(&class_three), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("已删除“高一(3)班”"));
+
+    let (status, html) = get(&app, &admin, "/s/alpha/audit?action=org.unit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("org.unit.create") && html.contains("org.unit.delete"), "{html}");
+    assert!(html.contains("日志哈希链校验通过"));
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_staff_account_that_sees_its_assigned_class() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    add_student(&t.app, s.id, "C2-001", "G1-C2").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let (_, page) = get(&app, &admin, "/s/alpha/accounts").await;
+    let marker = "name=\"unit.";
+    let ids: Vec<&str> = page
+        .match_indices(marker)
+        .map(|(i, _)| &page[i + marker.len()..i + marker.len() + 36])
+        .collect();
+    let class_two = ids
+        .iter()
+        .find(|id| {
+            page[page.find(*id).unwrap()..].split("</label>").next().unwrap().contains("高一(2)班")
+        })
+        .unwrap()
+        .to_string();
+    let unit_field = format!("unit.{class_two}");
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/accounts",
+        "/s/alpha/accounts",
+        &[
+            ("username", "teacher2"),
+            ("display_name", "赵老师"),
+            ("role.head_teacher", "on"),
+            (&unit_field, "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let start = html.find("初始密码：").expect("password shown once") + "初始密码：".len();
+    let password: String = html[start..].chars().take(16).collect();
+
+    let teacher = browser();
+    sign_in_school(&app, &teacher, "alpha", "teacher2", &password).await;
+    let (_, scope) = get(&app, &teacher, "/s/alpha/scope").await;
+    assert!(scope.contains("C2-001"), "{scope}");
+
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/accounts",
+        "/s/alpha/accounts",
+        &[("username", "teacher2"), ("display_name", "重复")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("已存在"));
+    let res = sign_in(&app, &browser(), "/s/alpha/login", "teacher2", &password).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the initial password was changed");
+}
