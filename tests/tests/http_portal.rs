@@ -273,3 +273,42 @@ async fn health_readiness_metrics_and_request_ids() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn the_operator_creates_a_bureau_account_that_must_change_its_password_first() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    platform_account(&t.app, "op", PlatformRole::Operator, None).await;
+    let app = TestApp::start(t.app.clone()).await;
+    let op = browser();
+    sign_in(&app, &op, "/login", "op", "op-password").await;
+    let page = op.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("district", "d1".into()),
+        ("username", "bureau2".into()),
+        ("display_name", "第二位管理员".into()),
+    ];
+    let html =
+        op.post(app.url("/admin/accounts")).form(&form).send().await.unwrap().text().await.unwrap();
+    let start = html.find("初始密码：").expect("password shown once") + "初始密码：".len();
+    let initial: String = html[start..].chars().take(16).collect();
+
+    let bureau = browser();
+    let res = sign_in(&app, &bureau, "/login", "bureau2", &initial).await;
+    assert_eq!(res.headers()[LOCATION], "/password");
+    let res = bureau.get(app.url("/district")).send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/password", "nothing else opens first");
+    let page = bureau.get(app.url("/password")).send().await.unwrap().text().await.unwrap();
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("current", initial.clone()),
+        ("new", "bureau-new-password".into()),
+        ("confirm", "bureau-new-password".into()),
+    ];
+    let res = bureau.post(app.url("/password")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = bureau.get(app.url("/district")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("d1局"));
+}

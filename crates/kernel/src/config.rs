@@ -193,7 +193,12 @@ fn readable(e: &figment::Error) -> String {
                 }
                 other => other.to_string(),
             };
-            if key.is_empty() { kind } else { format!("{key} {kind}") }
+            if key.is_empty() {
+                kind
+            } else {
+                let env = format!("XUEGONG_{}", key.replace('.', "__").to_uppercase());
+                format!("{key} ({env}) {kind}")
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")

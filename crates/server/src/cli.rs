@@ -41,12 +41,16 @@ pub enum Command {
     Migrate,
     /// Check that the service role and schema keep schools apart; exit 1 if not.
     Check,
+    /// Districts (education bureaus): create, list.
     #[command(subcommand)]
     District(DistrictCommand),
+    /// Schools (tenants): onboard from manifests, list, suspend, resume.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Platform accounts (operators, district staff).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Audit logs: verify a hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
 }
@@ -215,12 +219,22 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     let pool = sqlx::PgPool::connect(url.expose_secret()).await.map_err(|e| {
         anyhow::anyhow!("cannot connect as the owner role (migrate_database_url): {e}")
     })?;
+    let before: i64 = applied_migrations(&pool).await;
     MIGRATOR.run(&pool).await?;
-    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
-        .fetch_one(&pool)
-        .await?;
-    println!("ok: {applied} migrations applied");
+    let after = applied_migrations(&pool).await;
+    match after - before {
+        0 => println!("ok: database is up to date ({after} migrations)"),
+        n => println!("ok: applied {n} new migrations ({after} in all)"),
+    }
     Ok(())
+}
+
+async fn applied_migrations(pool: &sqlx::PgPool) -> i64 {
+    // Before the first run the history table does not exist yet.
+    sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
 }
 
 async fn district(config: &Config, cmd: DistrictCommand) -> anyhow::Result<()> {

@@ -74,7 +74,8 @@ async fn page(state: &AppState, headers: &HeaderMap, who: &Claims, out: Outcome)
     let csrf = Csrf::for_page(state, headers);
     let checked = |key: &str| {
         if out.form.modules.is_empty() && out.errors.is_empty() {
-            true
+            // Party work is for colleges; other schools opt in.
+            key != Module::Party.key()
         } else {
             out.form.modules.iter().any(|k| k == key)
         }

@@ -26,6 +26,7 @@ pub fn platform_routes(limit: &SignInLimit) -> Router<AppState> {
         .route("/logout", post(platform::logout))
         .route("/admin", get(operator::dashboard))
         .route("/admin/districts", post(operator::create_district))
+        .route("/admin/accounts", post(operator::create_bureau_account))
         .route("/admin/schools/{slug}/{action}", post(operator::set_school_status))
         .route("/district", get(district::dashboard))
         .route("/district/schools", post(district::onboard_school))

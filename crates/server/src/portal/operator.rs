@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use xg_kernel::i18n::Catalog;
+use xg_kernel::password;
 use xg_kernel::{AppError, Slug};
 use xg_tenancy::SchoolStatus;
-use xg_tenancy::accounts::PlatformRole;
+use xg_tenancy::accounts::{self, PlatformRole};
 use xg_tenancy::registry::{self, RegistryError};
 
 use super::views::{DistrictView, district_view};
@@ -162,6 +163,88 @@ pub async fn set_school_status(
             page(&state, &headers, &who, StatusCode::OK, Some(notice), None).await
         }
         Ok(None) => error_page(AppError::NotFound),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Creates a district admin account with a generated initial password, shown once.
+pub async fn create_bureau_account(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CleanForm(form): CleanForm,
+) -> Response {
+    let who = match require(&state, &headers, PlatformRole::Operator) {
+        Ok(who) => who,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
+    let m = Catalog::zh();
+    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let (username, display_name, district) =
+        (field("username"), field("display_name"), field("district"));
+    let invalid = |key: &str| {
+        page(
+            &state,
+            &headers,
+            &who,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(m.t(key).to_owned()),
+        )
+    };
+    let username_ok = (2..=64).contains(&username.len())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !username_ok {
+        return invalid("accounts.invalid_username").await;
+    }
+    if display_name.is_empty()
+        || display_name.chars().count() > 100
+        || xg_kernel::text::has_control_characters(&display_name, false)
+    {
+        return invalid("accounts.invalid_display_name").await;
+    }
+    let initial = password::generate_initial();
+    let Ok(hash) = password::hash(&initial) else {
+        return error_page(AppError::Internal(anyhow::anyhow!("hashing failed")));
+    };
+    let created = async {
+        let mut tx = state.db.platform().await?;
+        let Some(d) = registry::find_district(tx.conn(), &district).await? else {
+            return Ok(Err("admin.unknown_district"));
+        };
+        let new = accounts::NewPlatformAccount {
+            username: &username,
+            display_name: &display_name,
+            password_hash: &hash,
+            role: PlatformRole::DistrictAdmin,
+            district: Some(d.id),
+            must_change_password: true,
+        };
+        match accounts::create_platform_account(tx.conn(), &actor(&who, addr), new).await {
+            Ok(_) => {}
+            Err(accounts::AccountError::Exists(_)) => return Ok(Err("taken")),
+            Err(accounts::AccountError::Db(e)) => return Err(AppError::from(e)),
+            Err(e) => return Err(AppError::Internal(e.into())),
+        }
+        tx.commit().await?;
+        Ok::<_, AppError>(Ok(()))
+    };
+    match created.await {
+        Ok(Ok(())) => {
+            let notice = m.fmt(
+                "admin.bureau_account_created",
+                &[("username", &username), ("password", &initial)],
+            );
+            page(&state, &headers, &who, StatusCode::OK, Some(notice), None).await
+        }
+        Ok(Err("taken")) => {
+            let msg = m.fmt("accounts.username_taken", &[("username", &username)]);
+            page(&state, &headers, &who, StatusCode::CONFLICT, None, Some(msg)).await
+        }
+        Ok(Err(key)) => invalid(key).await,
         Err(e) => error_page(e),
     }
 }
