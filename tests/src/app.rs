@@ -71,6 +71,21 @@ pub fn csrf_in(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The captcha id on a sign-in page and its answer. Tests read the answer from the database,
+/// which a browser cannot; everything else goes through HTTP as a person's would.
+pub async fn solve_captcha(app: &TestApp, page: &str) -> (String, String) {
+    let marker = "name=\"captcha_id\" value=\"";
+    let start = page.find(marker).expect("page has a captcha") + marker.len();
+    let id = page[start..].split('"').next().unwrap().to_owned();
+    let answer: String =
+        sqlx::query_scalar("select answer from captcha_challenges where id = $1::uuid")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    (id, answer)
+}
+
 /// Creates a platform account with a known password.
 pub async fn platform_account(db: &Db, username: &str, role: PlatformRole, district: Option<&str>) {
     let mut tx = db.platform().await.unwrap();
@@ -100,8 +115,14 @@ pub async fn sign_in(
     password: &str,
 ) -> reqwest::Response {
     let page = client.get(app.url(login_path)).send().await.unwrap().text().await.unwrap();
-    let form =
-        [("csrf", csrf_in(&page)), ("username", username.into()), ("password", password.into())];
+    let (captcha_id, captcha) = solve_captcha(app, &page).await;
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("username", username.into()),
+        ("password", password.into()),
+        ("captcha_id", captcha_id),
+        ("captcha", captcha),
+    ];
     client.post(app.url(login_path)).form(&form).send().await.unwrap()
 }
 

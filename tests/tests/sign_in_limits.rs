@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 use xg_e2e::TestDb;
-use xg_e2e::app::{TestApp, browser, csrf_in, sign_in};
+use xg_e2e::app::{TestApp, browser, csrf_in, sign_in, solve_captcha};
 use xg_e2e::schools::{district, school};
 
 async fn post_login(app: &TestApp, xff: &str) -> StatusCode {
@@ -70,12 +70,16 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
     let attempt = |password: &'static str, ip: usize| {
         let client = client.clone();
         let url = app.url("/s/alpha/login");
+        let app = &app;
         async move {
             let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+            let (captcha_id, captcha) = solve_captcha(app, &page).await;
             let form = [
                 ("csrf", csrf_in(&page)),
                 ("username", "admin".into()),
                 ("password", password.into()),
+                ("captcha_id", captcha_id),
+                ("captcha", captcha),
             ];
             let res = client
                 .post(&url)
@@ -114,4 +118,35 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
     let other =
         sign_in(&app, &browser(), "/s/alpha/login", "counselor", "initial-password-2").await;
     assert_eq!(other.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_wrong_or_reused_captcha_is_refused_before_the_password_is_checked() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let client = browser();
+    let page = client.get(app.url("/s/alpha/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data:image/png;base64,"), "the image is in the page");
+    let (captcha_id, answer) = solve_captcha(&app, &page).await;
+    let post = |captcha: String| {
+        let form = [
+            ("csrf", csrf_in(&page)),
+            ("username", "admin".to_owned()),
+            ("password", "initial-password-1".to_owned()),
+            ("captcha_id", captcha_id.clone()),
+            ("captcha", captcha),
+        ];
+        client.post(app.url("/s/alpha/login")).form(&form).send()
+    };
+    let res = post("wrong".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("验证码错误或已过期"));
+    // The failed attempt used the challenge up: even the right answer no longer works.
+    let res = post(answer.to_uppercase()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A fresh challenge, answered in any letter case, works.
+    let res = sign_in(&app, &client, "/s/alpha/login", "admin", "initial-password-1").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }

@@ -14,9 +14,9 @@ use xg_tenancy::accounts::{self, PlatformRole};
 use xg_tenancy::lockout::{self, Accounts};
 
 use super::{csrf_error, error_page, render};
-use xg_web::AppState;
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL};
+use xg_web::{AppState, captcha};
 
 #[derive(Template)]
 #[template(path = "landing.html")]
@@ -33,6 +33,8 @@ pub struct LoginPage {
     pub csrf: String,
     pub username: String,
     pub error: Option<String>,
+    pub captcha_id: String,
+    pub captcha_image: String,
 }
 
 pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -44,10 +46,10 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    login_form(&state, &headers, StatusCode::OK, String::new(), None)
+    login_form(&state, &headers, StatusCode::OK, String::new(), None).await
 }
 
-fn login_form(
+async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
@@ -55,6 +57,10 @@ fn login_form(
     error: Option<&str>,
 ) -> Response {
     let m = Catalog::zh();
+    let challenge = match captcha::issue(&state.db).await {
+        Ok(c) => c,
+        Err(e) => return error_page(AppError::Internal(e)),
+    };
     let csrf = Csrf::for_page(state, headers);
     let page = LoginPage {
         m,
@@ -63,6 +69,8 @@ fn login_form(
         csrf: csrf.token.clone(),
         username,
         error: error.map(str::to_owned),
+        captcha_id: challenge.id.to_string(),
+        captcha_image: challenge.image,
     };
     csrf.attach(render(status, &page))
 }
@@ -80,24 +88,25 @@ pub async fn login(
     let password = form.get("password").cloned().unwrap_or_default();
     if username.is_empty() || password.is_empty() {
         let missing = Some(m.t("login.missing"));
-        return login_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, username, missing);
+        return login_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, username, missing)
+            .await;
+    }
+    if !captcha_solved(&state, &form).await {
+        let wrong = Some(m.t("login.captcha_wrong"));
+        return login_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, username, wrong)
+            .await;
     }
 
     let account = match check_credentials(&state, &username, password).await {
         Ok(Outcome::SignedIn(account)) => account,
         Ok(Outcome::Failed) => {
             let failed = Some(m.t("login.failed"));
-            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, username, failed);
+            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, username, failed).await;
         }
         Ok(Outcome::Locked(wait)) => {
             let text = locked_message(wait);
-            return login_form(
-                &state,
-                &headers,
-                StatusCode::TOO_MANY_REQUESTS,
-                username,
-                Some(&text),
-            );
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return login_form(&state, &headers, status, username, Some(&text)).await;
         }
         Err(e) => return error_page(e),
     };
@@ -127,6 +136,22 @@ pub async fn login(
         session::set_cookie(PLATFORM_COOKIE, &token, Some(SESSION_TTL), state.config.cookie_secure);
     session::push_cookie(res.headers_mut(), cookie);
     res
+}
+
+/// Checks (and uses up) the captcha a sign-in form carried.
+pub async fn captcha_solved(
+    state: &AppState,
+    form: &std::collections::HashMap<String, String>,
+) -> bool {
+    let id = form.get("captcha_id").map(String::as_str).unwrap_or_default();
+    let answer = form.get("captcha").map(String::as_str).unwrap_or_default();
+    match captcha::check(&state.db, id, answer).await {
+        Ok(solved) => solved,
+        Err(e) => {
+            tracing::error!(error.message = %e, "checking a captcha failed");
+            false
+        }
+    }
 }
 
 pub enum Outcome<T> {

@@ -15,7 +15,7 @@ use xg_kernel::{AppError, password};
 use xg_tenancy::lockout::{self, Accounts};
 use xg_tenancy::{School, accounts, org};
 
-use super::platform::{LoginPage, Outcome, locked_message};
+use super::platform::{LoginPage, Outcome, captcha_solved, locked_message};
 use super::views::module_labels;
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
@@ -68,9 +68,10 @@ pub async fn login_page(
         String::new(),
         None,
     )
+    .await
 }
 
-fn login_form(
+async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     school: &School,
@@ -80,6 +81,10 @@ fn login_form(
     error: Option<&str>,
 ) -> Response {
     let m = Catalog::zh();
+    let challenge = match xg_web::captcha::issue(&state.db).await {
+        Ok(c) => c,
+        Err(e) => return error_page(AppError::Internal(e)),
+    };
     let csrf = Csrf::for_page(state, headers);
     let page = LoginPage {
         m,
@@ -88,6 +93,8 @@ fn login_form(
         csrf: csrf.token.clone(),
         username,
         error: error.map(str::to_owned),
+        captcha_id: challenge.id.to_string(),
+        captcha_image: challenge.image,
     };
     csrf.attach(render(status, &page))
 }
@@ -116,16 +123,20 @@ pub async fn login(
             status,
             username,
             Some(m.t("login.missing")),
-        );
+        )
+        .await;
     }
-    let fail = |status, text: &str| {
-        login_form(&state, &headers, &school, &base, status, username.clone(), Some(text))
+    let fail = async |status, text: &str| {
+        login_form(&state, &headers, &school, &base, status, username.clone(), Some(text)).await
     };
+    if !captcha_solved(&state, &form).await {
+        return fail(StatusCode::UNPROCESSABLE_ENTITY, m.t("login.captcha_wrong")).await;
+    }
     let account = match check_credentials(&state, &school, &username, password).await {
         Ok(Outcome::SignedIn(account)) => account,
-        Ok(Outcome::Failed) => return fail(StatusCode::UNAUTHORIZED, m.t("login.failed")),
+        Ok(Outcome::Failed) => return fail(StatusCode::UNAUTHORIZED, m.t("login.failed")).await,
         Ok(Outcome::Locked(wait)) => {
-            return fail(StatusCode::TOO_MANY_REQUESTS, &locked_message(wait));
+            return fail(StatusCode::TOO_MANY_REQUESTS, &locked_message(wait)).await;
         }
         Err(e) => return error_page(e),
     };
