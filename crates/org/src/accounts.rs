@@ -363,6 +363,8 @@ pub async fn reset_password(
         .await?;
         let Some(username) = username else { return Ok(None) };
         xg_tenancy::accounts::set_school_password(&mut tx, &who, id, &hash, true).await?;
+        let store = xg_web::refresh::Store::School(user.school.id);
+        xg_web::refresh::revoke_account(tx.conn(), store, id).await?;
         tx.commit().await?;
         Ok::<_, AppError>(Some(username))
     };

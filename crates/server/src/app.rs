@@ -16,9 +16,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
-use xg_web::AppState;
 use xg_web::ratelimit::sign_in_limit;
 use xg_web::schools::{resolve_school, rewrite_subdomain};
+use xg_web::{AppState, lifecycle};
 
 use crate::observe::{REQUEST_ID_HEADER, log_request, sanitize_request_id, tag_route};
 use crate::{health, portal};
@@ -32,10 +32,11 @@ pub fn build_router(state: AppState) -> Router {
     let school = portal::school_routes(&state, &limit)
         .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school));
     Router::new()
-        .merge(portal::platform_routes(&limit))
+        .merge(portal::platform_routes(&state, &limit))
         .merge(school)
         .merge(
             xg_org::router(&state)
+                .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
                 .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school)),
         )
         .route("/healthz", get(health::healthz))

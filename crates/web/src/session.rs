@@ -3,8 +3,9 @@
 //! header carries a `kid` so the signing secret can rotate: tokens signed with the previous
 //! secret stay valid until they expire.
 //!
-//! Known shortcoming: there are no refresh tokens yet, so a session cannot be revoked before it
-//! expires (logout clears the cookie only). Keep `SESSION_TTL` short until revocation exists.
+//! The access token lives `SESSION_TTL` (ten minutes); the refresh token next to it (see
+//! `refresh`) renews it and is what sign-out and password changes revoke. A stolen access
+//! token is therefore good for at most ten minutes.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,9 +18,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub const SESSION_TTL: Duration = Duration::from_secs(60 * 60);
+pub const SESSION_TTL: Duration = Duration::from_secs(10 * 60);
 pub const PLATFORM_COOKIE: &str = "xg_platform";
 pub const CSRF_COOKIE: &str = "xg_csrf";
+
+/// The cookie holding the refresh token that goes with the access cookie `access`.
+pub fn refresh_cookie(access: &str) -> String {
+    format!("{access}_r")
+}
 
 /// The cookie holding a school session: one per school, so being signed in at one school
 /// neither replaces nor grants a session at another.

@@ -15,11 +15,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use xg_web::AppState;
 use xg_web::guard::require_school_user;
+use xg_web::lifecycle;
 use xg_web::ratelimit::SignInLimit;
 pub use xg_web::{csrf_error, error_page, render};
 
 /// The platform side of the portal.
-pub fn platform_routes(limit: &SignInLimit) -> Router<AppState> {
+pub fn platform_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> {
     Router::new()
         .route("/", get(platform::landing))
         .route("/login", get(platform::login_page).post(platform::login).route_layer(limit.clone()))
@@ -31,6 +32,7 @@ pub fn platform_routes(limit: &SignInLimit) -> Router<AppState> {
         .route("/district", get(district::dashboard))
         .route("/district/schools", post(district::onboard_school))
         .route("/password", get(password::platform_page).post(password::platform_change))
+        .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
         .route("/static/app.css", get(stylesheet))
 }
 
@@ -50,7 +52,9 @@ pub fn school_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> 
         .route("/s/{slug}/home", get(school::home))
         .route("/s/{slug}/password", get(password::school_page).post(password::school_change))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user));
-    public.merge(signed_in)
+    public
+        .merge(signed_in)
+        .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -12,7 +12,9 @@ use xg_kernel::{AppError, password};
 use xg_tenancy::accounts;
 use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
-use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL, school_cookie};
+use xg_web::lifecycle;
+use xg_web::refresh::{self, Store};
+use xg_web::session::{self, Claims, PLATFORM_COOKIE, school_cookie};
 use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
 
 #[derive(Template)]
@@ -117,6 +119,7 @@ pub async fn school_change(
         };
         let who = actor(&user.claims, addr);
         accounts::set_school_password(&mut tx, &who, account.id, &hash, false).await?;
+        refresh::revoke_account(tx.conn(), Store::School(user.school.id), account.id).await?;
         tx.commit().await?;
         Ok::<_, AppError>(Ok(()))
     };
@@ -124,7 +127,8 @@ pub async fn school_change(
         Ok(Ok(())) => {
             let claims = Claims { must_change: false, ..user.claims.clone() };
             let cookie = school_cookie(user.school.slug.as_str());
-            reissue(&state, claims, &cookie, &format!("{}home", user.base))
+            let store = Store::School(user.school.id);
+            reissue(&state, store, claims, &cookie, &format!("{}home", user.base)).await
         }
         Ok(Err(key)) => fail(key),
         Err(e) => error_page(e),
@@ -166,13 +170,14 @@ pub async fn platform_change(
         };
         accounts::set_platform_password(tx.conn(), &actor(&who, addr), account.id, &hash, false)
             .await?;
+        refresh::revoke_account(tx.conn(), Store::Platform, account.id).await?;
         tx.commit().await?;
         Ok::<_, AppError>(Ok(()))
     };
     match result.await {
         Ok(Ok(())) => {
             let claims = Claims { must_change: false, ..who };
-            reissue(&state, claims, PLATFORM_COOKIE, "/")
+            reissue(&state, Store::Platform, claims, PLATFORM_COOKIE, "/").await
         }
         Ok(Err(key)) => {
             let msg = Catalog::zh().t(key);
@@ -182,14 +187,21 @@ pub async fn platform_change(
     }
 }
 
-/// A fresh session token (no longer marked for a password change) and a redirect.
-fn reissue(state: &AppState, claims: Claims, cookie: &str, to: &str) -> Response {
-    let token = match state.sessions.issue(claims) {
-        Ok(t) => t,
-        Err(e) => return error_page(AppError::Internal(e)),
+/// A fresh session (every other session of the account was just revoked) and a redirect.
+async fn reissue(
+    state: &AppState,
+    store: Store,
+    claims: Claims,
+    cookie: &str,
+    to: &str,
+) -> Response {
+    let cookies = match lifecycle::start(state, store, cookie, claims).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
     };
     let mut res = see_other(to);
-    let value = session::set_cookie(cookie, &token, Some(SESSION_TTL), state.config.cookie_secure);
-    session::push_cookie(res.headers_mut(), value);
+    for c in cookies {
+        session::push_cookie(res.headers_mut(), c);
+    }
     res
 }

@@ -15,7 +15,9 @@ use xg_tenancy::lockout::{self, Accounts};
 
 use super::{csrf_error, error_page, render};
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
-use xg_web::session::{self, Claims, PLATFORM_COOKIE, SESSION_TTL};
+use xg_web::lifecycle;
+use xg_web::refresh::Store;
+use xg_web::session::{self, Claims, PLATFORM_COOKIE};
 use xg_web::{AppState, captcha};
 
 #[derive(Template)]
@@ -122,9 +124,9 @@ pub async fn login(
         iat: 0,
         exp: 0,
     };
-    let token = match state.sessions.issue(claims) {
-        Ok(t) => t,
-        Err(e) => return error_page(AppError::Internal(e)),
+    let cookies = match lifecycle::start(&state, Store::Platform, PLATFORM_COOKIE, claims).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
     };
     let target = match account.role {
         _ if account.must_change_password => "/password",
@@ -132,9 +134,9 @@ pub async fn login(
         PlatformRole::DistrictAdmin => "/district",
     };
     let mut res = see_other(target);
-    let cookie =
-        session::set_cookie(PLATFORM_COOKIE, &token, Some(SESSION_TTL), state.config.cookie_secure);
-    session::push_cookie(res.headers_mut(), cookie);
+    for c in cookies {
+        session::push_cookie(res.headers_mut(), c);
+    }
     res
 }
 
@@ -211,7 +213,8 @@ pub async fn logout(
         return csrf_error();
     }
     let mut res = see_other("/");
-    let cookie = session::clear_cookie(PLATFORM_COOKIE, state.config.cookie_secure);
-    session::push_cookie(res.headers_mut(), cookie);
+    for c in lifecycle::end(&state, Store::Platform, PLATFORM_COOKIE, &headers).await {
+        session::push_cookie(res.headers_mut(), c);
+    }
     res
 }

@@ -22,8 +22,10 @@ use xg_web::AppState;
 use xg_web::SchoolUser;
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other};
 use xg_web::guard::base_path;
+use xg_web::lifecycle;
+use xg_web::refresh::Store;
 use xg_web::schools::CurrentSchool;
-use xg_web::session::{self, Claims, SESSION_TTL, school_cookie};
+use xg_web::session::{self, Claims, school_cookie};
 
 #[derive(Template)]
 #[template(path = "school_landing.html")]
@@ -151,18 +153,15 @@ pub async fn login(
         iat: 0,
         exp: 0,
     };
-    let token = match state.sessions.issue(claims) {
-        Ok(t) => t,
-        Err(e) => return error_page(AppError::Internal(e)),
+    let cookie = school_cookie(school.slug.as_str());
+    let cookies = match lifecycle::start(&state, Store::School(school.id), &cookie, claims).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
     };
     let mut res = see_other(&format!("{base}home"));
-    let cookie = session::set_cookie(
-        &school_cookie(school.slug.as_str()),
-        &token,
-        Some(SESSION_TTL),
-        state.config.cookie_secure,
-    );
-    session::push_cookie(res.headers_mut(), cookie);
+    for c in cookies {
+        session::push_cookie(res.headers_mut(), c);
+    }
     res
 }
 
@@ -213,9 +212,10 @@ pub async fn logout(
         return csrf_error();
     }
     let mut res = see_other(&base_path(&uri, &school));
-    let cookie =
-        session::clear_cookie(&school_cookie(school.slug.as_str()), state.config.cookie_secure);
-    session::push_cookie(res.headers_mut(), cookie);
+    let cookie = school_cookie(school.slug.as_str());
+    for c in lifecycle::end(&state, Store::School(school.id), &cookie, &headers).await {
+        session::push_cookie(res.headers_mut(), c);
+    }
     res
 }
 
