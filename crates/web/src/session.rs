@@ -1,7 +1,9 @@
 //! Sessions for the portal: a short-lived signed JWT in an HttpOnly, SameSite=Strict cookie, and
-//! CSRF tokens for every form. The algorithm is pinned (HS256), `exp` is required, and the token
-//! header carries a `kid` so the signing secret can rotate: tokens signed with the previous
-//! secret stay valid until they expire.
+//! CSRF tokens for every form. Tokens are signed with Ed25519 (EdDSA, pinned: no other algorithm
+//! is accepted, so a token "signed" with HMAC over the public key is refused). The key pair is
+//! derived from the configured session secret, so every instance signs alike without a key
+//! file; `exp` is required; the header's `kid` names the key, so the secret can rotate: tokens
+//! signed with the previous secret stay valid until they expire.
 //!
 //! The access token lives `SESSION_TTL` (ten minutes); the refresh token next to it (see
 //! `refresh`) renews it and is what sign-out and password changes revoke. A stolen access
@@ -9,6 +11,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use hmac::{Hmac, Mac};
@@ -57,17 +60,27 @@ struct Key {
     kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The raw public key, published nowhere but kept for tests of algorithm confusion.
+    #[cfg_attr(not(test), allow(dead_code))]
+    public: Vec<u8>,
 }
 
 impl Key {
     fn new(secret: &SecretString) -> anyhow::Result<Self> {
         let bytes = secret.expose_secret().as_bytes();
+        let seed = Sha256::digest([b"xg-session-ed25519:".as_slice(), bytes].concat());
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed)
+            .map_err(|e| anyhow::anyhow!("deriving the session key failed: {e}"))?;
+        let pkcs8 =
+            pair.to_pkcs8().map_err(|_| anyhow::anyhow!("encoding the session key failed"))?;
+        let public = pair.public_key().as_ref().to_vec();
         // The kid names the key without revealing it.
-        let kid = hex::encode(&Sha256::digest([b"xg-kid:".as_slice(), bytes].concat())[..6]);
+        let kid = hex::encode(&Sha256::digest([b"xg-kid:".as_slice(), &public].concat())[..6]);
         Ok(Self {
             kid,
-            encoding: EncodingKey::from_secret(bytes)?,
-            decoding: DecodingKey::from_secret(bytes)?,
+            encoding: EncodingKey::from_ed_der(pkcs8.as_ref()),
+            decoding: DecodingKey::from_ed_der(&public),
+            public,
         })
     }
 }
@@ -91,7 +104,7 @@ impl SessionKeys {
         let now = now_secs();
         claims.iat = now;
         claims.exp = now + SESSION_TTL.as_secs();
-        let mut header = Header::new(Algorithm::HS256);
+        let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.current.kid.clone());
         Ok(jsonwebtoken::encode(&header, &claims, &self.current.encoding)?)
     }
@@ -100,7 +113,7 @@ impl SessionKeys {
     /// with another algorithm, or signed by an unknown key.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::HS256 {
+        if header.alg != Algorithm::EdDSA {
             return None;
         }
         let key = match header.kid.as_deref() {
@@ -110,7 +123,7 @@ impl SessionKeys {
             }
             _ => return None,
         };
-        let mut validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_required_spec_claims(&["exp"]);
         validation.leeway = 0;
         validation.validate_exp = true;

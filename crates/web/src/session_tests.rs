@@ -21,9 +21,20 @@ fn claims() -> Claims {
     }
 }
 
-/// Re-signs edited parts with the real secret, as an attacker who knew it could; used to build
-/// tokens that are valid except for one deliberate flaw.
-fn forge(header: serde_json::Value, payload: serde_json::Value, secret: &[u8]) -> String {
+/// Signs edited parts with the real key, as an attacker who had it could; used to build tokens
+/// that are valid except for one deliberate flaw.
+fn forge(keys: &SessionKeys, header: serde_json::Value, payload: serde_json::Value) -> String {
+    let h = B64.encode(header.to_string());
+    let p = B64.encode(payload.to_string());
+    let message = format!("{h}.{p}");
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &keys.current.encoding, Algorithm::EdDSA)
+            .unwrap();
+    format!("{message}.{signature}")
+}
+
+/// HMAC-SHA256 over the parts with `secret`: the classic algorithm-confusion forgery.
+fn hmac_sign(header: serde_json::Value, payload: serde_json::Value, secret: &[u8]) -> String {
     let h = B64.encode(header.to_string());
     let p = B64.encode(payload.to_string());
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
@@ -64,25 +75,24 @@ fn an_edited_tenant_claim_breaks_the_signature() {
 #[test]
 fn missing_exp_a_string_nbf_and_an_expired_token_are_refused() {
     let k = keys();
-    let secret = "k".repeat(40);
     let kid = k.current.kid.clone();
-    let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": kid});
+    let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid});
     let mut base = serde_json::to_value(claims()).unwrap();
     base["iat"] = serde_json::json!(now_secs());
     base["exp"] = serde_json::json!(now_secs() + 600);
-    assert!(k.verify(&forge(header.clone(), base.clone(), secret.as_bytes())).is_some());
+    assert!(k.verify(&forge(&k, header.clone(), base.clone())).is_some(), "control: valid");
 
     let mut no_exp = base.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
-    assert_eq!(k.verify(&forge(header.clone(), no_exp, secret.as_bytes())), None);
+    assert_eq!(k.verify(&forge(&k, header.clone(), no_exp)), None);
 
     let mut string_nbf = base.clone();
     string_nbf["nbf"] = serde_json::json!("0");
-    assert_eq!(k.verify(&forge(header.clone(), string_nbf, secret.as_bytes())), None);
+    assert_eq!(k.verify(&forge(&k, header.clone(), string_nbf)), None);
 
     let mut expired = base;
     expired["exp"] = serde_json::json!(now_secs() - 1);
-    assert_eq!(k.verify(&forge(header, expired, secret.as_bytes())), None);
+    assert_eq!(k.verify(&forge(&k, header, expired)), None);
 }
 
 #[test]
@@ -98,7 +108,17 @@ fn an_unknown_kid_or_another_algorithm_is_refused_and_the_previous_key_still_ver
     let kid = rotated.current.kid.clone();
     let header = serde_json::json!({"alg": "HS512", "typ": "JWT", "kid": kid});
     let payload = serde_json::to_value(claims()).unwrap();
-    assert_eq!(rotated.verify(&forge(header, payload, "k".repeat(40).as_bytes())), None);
+    assert_eq!(rotated.verify(&hmac_sign(header, payload, "k".repeat(40).as_bytes())), None);
+}
+
+#[test]
+fn hs256_signed_with_the_public_key_is_refused() {
+    let k = keys();
+    let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": k.current.kid});
+    let mut payload = serde_json::to_value(claims()).unwrap();
+    payload["exp"] = serde_json::json!(now_secs() + 600);
+    let forged = hmac_sign(header, payload, &k.current.public);
+    assert_eq!(k.verify(&forged), None);
 }
 
 #[test]
