@@ -23,7 +23,11 @@ pub const PERMISSIONS: &[Permission] = &[
             ("POST", "/org/units/:id/delete"),
         ],
     },
-    Permission { key: "org.scope", module: Module::Organization, routes: &[("GET", "/scope")] },
+    Permission {
+        key: "org.scope",
+        module: Module::Organization,
+        routes: &[("GET", "/scope"), ("GET", "/api/scope/students")],
+    },
     Permission {
         key: "roles.manage",
         module: Module::Organization,

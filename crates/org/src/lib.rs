@@ -14,12 +14,17 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 use xg_web::AppState;
+use xg_web::api::require_api_user;
 use xg_web::guard::{require_permission, require_school_user};
 
 pub use chrome::nav_for;
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
+    let api = Router::new()
+        .route("/s/{slug}/api/scope/students", get(scope::students_json))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_user));
+    let pages = Router::new()
         .route("/s/{slug}/org", get(tree::page))
         .route("/s/{slug}/org/units", post(tree::create))
         .route("/s/{slug}/org/units/{id}", post(tree::rename))
@@ -33,5 +38,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/accounts/{id}/reset-password", post(accounts::reset_password))
         .route("/s/{slug}/audit", get(audit::page))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user));
+    pages.merge(api)
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use xg_authz::scope::{self, ScopedStudent, ScopedUnit};
 use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
@@ -40,4 +40,19 @@ pub async fn page(
     let (chrome, csrf) = Chrome::new(&state, &user, &headers, "nav.scope").await;
     let page = ScopePage { m: Catalog::zh(), chrome, units, students };
     csrf.attach(render(StatusCode::OK, &page))
+}
+
+/// The same scope as JSON, for API clients with a bearer token.
+pub async fn students_json(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+) -> Response {
+    let loaded = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        Ok::<_, AppError>(scope::students_in_scope(&mut tx, user.claims.sub).await?)
+    };
+    match loaded.await {
+        Ok(students) => axum::Json(serde_json::json!({ "students": students })).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

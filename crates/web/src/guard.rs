@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use xg_kernel::AppError;
 use xg_tenancy::School;
 
@@ -70,9 +70,13 @@ pub async fn require_permission(
     let prefix = format!("/s/{}", user.school.slug);
     let path = req.uri().path().strip_prefix(&prefix).unwrap_or("/").to_owned();
     let method = req.method().as_str().to_owned();
+    // API callers get the JSON envelope, people get a page.
+    let respond = |e: AppError| {
+        if path.starts_with("/api/") { e.into_response() } else { error_page(e) }
+    };
     match state.authz.allows(&user.school, user.claims.sub, &method, &path).await {
         Ok(true) => next.run(req).await,
-        Ok(false) => error_page(AppError::Forbidden),
-        Err(e) => error_page(AppError::Internal(e)),
+        Ok(false) => respond(AppError::Forbidden),
+        Err(e) => respond(AppError::Internal(e)),
     }
 }

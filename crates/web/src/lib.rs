@@ -3,6 +3,7 @@
 //! in the user's language. Module crates build their routers on `AppState` from here; the
 //! server composes them.
 
+pub mod api;
 pub mod captcha;
 pub mod client;
 pub mod forms;

@@ -1,6 +1,7 @@
 //! The server-rendered portal (askama, Simplified Chinese from the message catalog): the
 //! platform side (landing, sign-in, operator and district pages) and each school's own pages.
 
+pub mod api;
 pub mod district;
 pub mod operator;
 pub mod password;
@@ -14,6 +15,7 @@ use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use xg_web::AppState;
+use xg_web::api::require_api_user;
 use xg_web::guard::require_school_user;
 use xg_web::lifecycle;
 use xg_web::ratelimit::SignInLimit;
@@ -48,6 +50,14 @@ pub fn school_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> 
             get(school::login_page).post(school::login).route_layer(limit.clone()),
         )
         .route("/s/{slug}/logout", post(school::logout));
+    let api_auth = Router::new()
+        .route("/s/{slug}/api/auth/token", post(api::token))
+        .route("/s/{slug}/api/auth/refresh", post(api::refresh))
+        .route_layer(limit.clone())
+        .route("/s/{slug}/api/auth/revoke", post(api::revoke));
+    let api = Router::new()
+        .route("/s/{slug}/api/me", get(api::me))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_user));
     let signed_in = Router::new()
         .route("/s/{slug}/home", get(school::home))
         .route("/s/{slug}/password", get(password::school_page).post(password::school_change))
@@ -55,6 +65,8 @@ pub fn school_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> 
     public
         .merge(signed_in)
         .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
+        .merge(api_auth)
+        .merge(api)
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -166,7 +166,7 @@ pub async fn login(
 }
 
 /// Checks a school account's password, honouring and updating its lockout.
-async fn check_credentials(
+pub async fn check_credentials(
     state: &AppState,
     school: &School,
     username: &str,
