@@ -49,7 +49,8 @@ XUEGONG_NEW_PASSWORD="Operator-Demo-2026" \
 XUEGONG_NEW_PASSWORD="Bureau-Demo-2026" \
     "$BIN" account create demo-bureau --role district-admin --district demo \
     --display-name "示范区教育局管理员" --if-missing
-"$BIN" tenant onboard tenants/*.toml
+# --only-new: a restart must not undo what the schools changed in their own org trees.
+"$BIN" tenant onboard --only-new tenants/*.toml
 "$BIN" check
 
 PORT="${XUEGONG_LISTEN##*:}"

@@ -279,3 +279,107 @@ async fn an_admin_creates_a_staff_account_that_sees_its_assigned_class() {
     let res = sign_in(&app, &browser(), "/s/alpha/login", "teacher2", &password).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the initial password was changed");
 }
+
+#[tokio::test]
+async fn nobody_grants_what_they_do_not_hold_and_the_last_role_manager_stays() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    // A clerk may manage accounts and nothing else.
+    let (status, _) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/roles",
+        "/s/alpha/roles",
+        &[("key", "clerk"), ("name", "文员"), ("perm.accounts.manage", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = get(&app, &admin, "/s/alpha/accounts").await;
+    let account_id = |username: &str| {
+        let marker = "<option value=\"";
+        page.match_indices(marker)
+            .map(|(i, _)| &page[i + marker.len()..])
+            .find(|rest| rest[38..].starts_with(username))
+            .map(|rest| rest[..36].to_owned())
+            .unwrap()
+    };
+    let (counselor, admin_id) = (account_id("counselor"), account_id("admin"));
+    let (status, _) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/accounts",
+        "/s/alpha/accounts/assign",
+        &[("account", &counselor), ("role.clerk", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let clerk = browser();
+    sign_in_school(&app, &clerk, "alpha", "counselor", "initial-password-2").await;
+    let (status, html) = post_form(
+        &app,
+        &clerk,
+        "/s/alpha/accounts",
+        "/s/alpha/accounts/assign",
+        &[("account", &counselor), ("role.clerk", "on"), ("role.school_admin", "on")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no self-promotion: {}",
+        &html[html.find("alert").unwrap_or(0)..][..200]
+    );
+    assert!(html.contains("不能授予超出您自身权限的角色"));
+    let reset = format!("/s/alpha/accounts/{admin_id}/reset-password");
+    let (status, html) = post_form(&app, &clerk, "/s/alpha/accounts", &reset, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no taking over the admin");
+    assert!(html.contains("不能重置权限多于您的账号的密码"));
+    assert_eq!(get(&app, &clerk, "/s/alpha/roles").await.0, StatusCode::FORBIDDEN);
+
+    // The admin cannot strip the school of its last way to manage roles.
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/roles",
+        "/s/alpha/roles/school_admin",
+        &[("name", "学校管理员"), ("perm.org.view", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("没有任何账号能够管理角色与权限"));
+    assert_eq!(get(&app, &admin, "/s/alpha/roles").await.0, StatusCode::OK, "nothing changed");
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_on_the_password_page_locks_the_account() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let guess =
+        [("current", "not-the-password"), ("new", "whatever-new-1"), ("confirm", "whatever-new-1")];
+    for _ in 0..4 {
+        let (status, _) =
+            post_form(&app, &admin, "/s/alpha/password", "/s/alpha/password", &guess).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, html) =
+        post_form(&app, &admin, "/s/alpha/password", "/s/alpha/password", &guess).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(html.contains("账号已临时锁定"));
+    let right = [
+        ("current", "changed-password-9"),
+        ("new", "whatever-new-1"),
+        ("confirm", "whatever-new-1"),
+    ];
+    let (status, _) =
+        post_form(&app, &admin, "/s/alpha/password", "/s/alpha/password", &right).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked even for the right one");
+}

@@ -150,3 +150,39 @@ async fn a_wrong_or_reused_captcha_is_refused_before_the_password_is_checked() {
     let res = sign_in(&app, &client, "/s/alpha/login", "admin", "initial-password-1").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_cannot_race_past_the_lockout() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start_with(t.app.clone(), |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let url = app.url("/s/alpha/api/auth/token");
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-forwarded-for", format!("192.0.2.{i}"))
+                .json(&serde_json::json!({"username": "admin", "password": format!("guess-{i}-xxxx")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    let mut tx = t.app.tenant(s.id).await.unwrap();
+    let failed: i32 =
+        sqlx::query_scalar("select failed_logins from school_accounts where username = 'admin'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    assert_eq!(failed, 5, "only five passwords were ever checked");
+}

@@ -29,6 +29,16 @@ pub const PERMISSIONS: &[Permission] = &[
         routes: &[("GET", "/scope"), ("GET", "/api/scope/students")],
     },
     Permission {
+        key: "org.handover",
+        module: Module::Organization,
+        routes: &[
+            ("GET", "/handovers"),
+            ("POST", "/handovers"),
+            ("POST", "/handovers/:id/accept"),
+            ("POST", "/handovers/:id/return"),
+        ],
+    },
+    Permission {
         key: "roles.manage",
         module: Module::Organization,
         routes: &[

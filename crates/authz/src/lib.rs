@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod enforcer;
+pub mod grants;
 pub mod roles;
 pub mod scope;
 

@@ -9,6 +9,7 @@ use xg_kernel::TenantTx;
 
 use crate::catalogue;
 use crate::enforcer::bump_policy;
+use crate::grants;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct RoleView {
@@ -35,6 +36,12 @@ pub enum RoleError {
     Builtin(String),
     #[error("role '{0}' is still held by {1} accounts")]
     StillAssigned(String, i64),
+    #[error("cannot grant or change permissions one does not hold")]
+    BeyondOwnPermissions,
+    #[error("no account would be left able to manage roles")]
+    LastAdmin,
+    #[error("role name is too long or contains control characters")]
+    InvalidName,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -71,6 +78,35 @@ fn check_permissions(permissions: &[String]) -> Result<(), RoleError> {
     }
 }
 
+fn check_name(name: &str) -> Result<String, RoleError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(RoleError::EmptyName);
+    }
+    if name.chars().count() > 100 || xg_kernel::text::has_control_characters(name, false) {
+        return Err(RoleError::InvalidName);
+    }
+    Ok(name.to_owned())
+}
+
+/// The actor must hold every permission involved (the new ones and, for an existing role, its
+/// current ones), and afterwards someone must still be able to manage roles.
+async fn check_power(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    involved: impl IntoIterator<Item = String>,
+) -> Result<(), RoleError> {
+    let wanted = involved.into_iter().collect();
+    if !grants::holds_all(tx, actor.id, &wanted).await? {
+        return Err(RoleError::BeyondOwnPermissions);
+    }
+    Ok(())
+}
+
+async fn check_someone_manages(tx: &mut TenantTx) -> Result<(), RoleError> {
+    if grants::someone_manages_roles(tx).await? { Ok(()) } else { Err(RoleError::LastAdmin) }
+}
+
 fn valid_key(key: &str) -> bool {
     (1..=32).contains(&key.len())
         && key.starts_with(|c: char| c.is_ascii_lowercase())
@@ -87,11 +123,10 @@ pub async fn create(
     if !valid_key(key) {
         return Err(RoleError::InvalidKey(key.to_owned()));
     }
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(RoleError::EmptyName);
-    }
+    let name = check_name(name)?;
+    let name = name.as_str();
     check_permissions(permissions)?;
+    check_power(tx, actor, permissions.iter().cloned()).await?;
     let inserted = sqlx::query(
         "insert into roles (tenant_id, key, name, builtin) values ($1, $2, $3, false)
          on conflict (tenant_id, key) do nothing",
@@ -119,15 +154,15 @@ pub async fn update(
     name: &str,
     permissions: &[String],
 ) -> Result<i64, RoleError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(RoleError::EmptyName);
-    }
+    let name = check_name(name)?;
+    let name = name.as_str();
     check_permissions(permissions)?;
     let before = list(tx).await?.into_iter().find(|r| r.key == key);
     let Some(before) = before else {
         return Err(RoleError::NotFound(key.to_owned()));
     };
+    let involved = permissions.iter().chain(&before.permissions).cloned().collect::<Vec<_>>();
+    check_power(tx, actor, involved).await?;
     sqlx::query("update roles set name = $3 where tenant_id = $1 and key = $2")
         .bind(tx.tenant().as_uuid())
         .bind(key)
@@ -135,6 +170,7 @@ pub async fn update(
         .execute(tx.conn())
         .await?;
     write_permissions(tx, key, permissions).await?;
+    check_someone_manages(tx).await?;
     let after = serde_json::json!({ "name": name, "permissions": permissions });
     let change = Change::new("role.update", format!("role:{key}"))
         .before(serde_json::json!({ "name": before.name, "permissions": before.permissions }))
@@ -153,6 +189,7 @@ pub async fn delete(tx: &mut TenantTx, actor: &Actor, key: &str) -> Result<i64, 
     if role.members > 0 {
         return Err(RoleError::StillAssigned(key.to_owned(), role.members));
     }
+    check_power(tx, actor, role.permissions.iter().cloned()).await?;
     sqlx::query("delete from roles where tenant_id = $1 and key = $2")
         .bind(tx.tenant().as_uuid())
         .bind(key)

@@ -235,6 +235,10 @@ pub async fn create(
         if inserted.rows_affected() == 0 {
             return Ok(Err("taken"));
         }
+        let wanted = xg_authz::grants::of_roles(&mut tx, &roles).await?;
+        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &wanted).await? {
+            return Ok(Err("beyond"));
+        }
         if !write_assignment(&mut tx, id, &roles, &units).await? {
             return Ok(Err("selection"));
         }
@@ -258,6 +262,10 @@ pub async fn create(
         Ok(Err("taken")) => {
             let text = m.fmt("accounts.username_taken", &[("username", &username)]);
             show(&state, &user, &headers, StatusCode::CONFLICT, None, Some(text)).await
+        }
+        Ok(Err("beyond")) => {
+            let text = m.t("accounts.beyond_own").to_owned();
+            show(&state, &user, &headers, StatusCode::FORBIDDEN, None, Some(text)).await
         }
         Ok(Err(_)) => bad("accounts.bad_selection").await,
         Err(e) => error_page(e),
@@ -298,16 +306,24 @@ pub async fn assign(
         .fetch_optional(tx.conn())
         .await?;
         let Some(username) = username else { return Ok(Err("accounts.unknown")) };
+        // Both what the account gets and what it had must be within the granter's own power.
+        let mut involved = xg_authz::grants::of_roles(&mut tx, &roles).await?;
+        involved.extend(xg_authz::grants::of_account(&mut tx, account).await?);
+        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &involved).await? {
+            return Ok(Err("accounts.beyond_own"));
+        }
+        let before = xg_authz::grants::of_account(&mut tx, account).await?;
         if !write_assignment(&mut tx, account, &roles, &units).await? {
             return Ok(Err("accounts.bad_selection"));
         }
+        if !xg_authz::grants::someone_manages_roles(&mut tx).await? {
+            return Ok(Err("accounts.last_admin"));
+        }
         let after = serde_json::json!({ "roles": roles, "units": units });
-        xg_audit::record(
-            &mut tx,
-            &who,
-            Change::new("account.assign", format!("account:{account}")).after(after),
-        )
-        .await?;
+        let change = Change::new("account.assign", format!("account:{account}"))
+            .before(serde_json::json!({ "permissions": before }))
+            .after(after);
+        xg_audit::record(&mut tx, &who, change).await?;
         let version = xg_authz::enforcer::bump_policy(&mut tx).await?;
         tx.commit().await?;
         Ok::<_, AppError>(Ok((username, version)))
@@ -319,15 +335,12 @@ pub async fn assign(
             show(&state, &user, &headers, StatusCode::OK, Some(notice), None).await
         }
         Ok(Err(key)) => {
-            show(
-                &state,
-                &user,
-                &headers,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(m.t(key).to_owned()),
-            )
-            .await
+            let status = match key {
+                "accounts.beyond_own" => StatusCode::FORBIDDEN,
+                "accounts.last_admin" => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            show(&state, &user, &headers, status, None, Some(m.t(key).to_owned())).await
         }
         Err(e) => error_page(e),
     }
@@ -353,6 +366,10 @@ pub async fn reset_password(
     let who = actor(&user.claims, addr);
     let result = async {
         let mut tx = state.db.tenant(user.school.id).await?;
+        let target = xg_authz::grants::of_account(&mut tx, id).await?;
+        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &target).await? {
+            return Ok(Err(()));
+        }
         let username: Option<String> = sqlx::query_scalar(
             "update school_accounts set failed_logins = 0, locked_until = null
               where tenant_id = $1 and id = $2 returning username",
@@ -361,21 +378,25 @@ pub async fn reset_password(
         .bind(id)
         .fetch_optional(tx.conn())
         .await?;
-        let Some(username) = username else { return Ok(None) };
+        let Some(username) = username else { return Ok(Ok(None)) };
         xg_tenancy::accounts::set_school_password(&mut tx, &who, id, &hash, true).await?;
         let store = xg_web::refresh::Store::School(user.school.id);
         xg_web::refresh::revoke_account(tx.conn(), store, id).await?;
         tx.commit().await?;
-        Ok::<_, AppError>(Some(username))
+        Ok::<_, AppError>(Ok(Some(username)))
     };
     let m = Catalog::zh();
     match result.await {
-        Ok(Some(username)) => {
+        Ok(Err(())) => {
+            let text = m.t("accounts.reset_beyond_own").to_owned();
+            show(&state, &user, &headers, StatusCode::FORBIDDEN, None, Some(text)).await
+        }
+        Ok(Ok(Some(username))) => {
             let notice =
                 m.fmt("accounts.reset_done", &[("username", &username), ("password", &initial)]);
             show(&state, &user, &headers, StatusCode::OK, Some(notice), None).await
         }
-        Ok(None) => error_page(AppError::NotFound),
+        Ok(Ok(None)) => error_page(AppError::NotFound),
         Err(e) => error_page(e),
     }
 }

@@ -54,7 +54,14 @@ pub async fn page(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let text = |k: &str| query.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    // Filters are free text from the address bar; anything invisible is dropped, not queried.
+    let text = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty() && v.chars().count() <= 100)
+            .filter(|v| !xg_kernel::text::has_control_characters(v, false))
+    };
     let filter = Filter {
         action_prefix: text("action"),
         actor: text("actor"),

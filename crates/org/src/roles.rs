@@ -136,6 +136,11 @@ fn role_error_zh(e: &RoleError) -> (StatusCode, String) {
         RoleError::StillAssigned(_, n) => {
             (StatusCode::CONFLICT, m.fmt("roles.still_assigned", &[("count", &n.to_string())]))
         }
+        RoleError::BeyondOwnPermissions => {
+            (StatusCode::FORBIDDEN, m.t("roles.beyond_own").to_owned())
+        }
+        RoleError::LastAdmin => (StatusCode::CONFLICT, m.t("roles.last_admin").to_owned()),
+        RoleError::InvalidName => (unprocessable, m.t("roles.invalid_name").to_owned()),
         RoleError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, m.t("error.internal").to_owned()),
     }
 }

@@ -5,14 +5,13 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, ServiceExt, middleware};
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
@@ -47,7 +46,8 @@ pub fn build_router(state: AppState) -> Router {
             xg_web::message_page(StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
         })
         .layer(middleware::from_fn(tag_route))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Enforced by the body extractors, whose rejection `CleanForm` turns into a Chinese page.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 

@@ -83,6 +83,10 @@ pub enum TenantCommand {
     Onboard {
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
+        /// Skip schools that already exist (a local stack's restart must not undo a school's
+        /// own edits to its org tree).
+        #[arg(long)]
+        only_new: bool,
     },
     List {
         /// Only this district's schools.
@@ -157,7 +161,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
 /// The audit actor for commands: the CLI and the operating-system user who ran it.
 fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    Actor::system(&format!("xuegong-cli ({user})"))
+    Actor::system(&xg_kernel::i18n::Catalog::zh().fmt("audit.cli", &[("user", &user)]))
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Db> {
@@ -264,7 +268,9 @@ async fn district(config: &Config, cmd: DistrictCommand) -> anyhow::Result<()> {
 async fn tenant(config: &Config, cmd: TenantCommand) -> anyhow::Result<()> {
     let db = connect(config).await?;
     match cmd {
-        TenantCommand::Onboard { manifests } => onboard_files(&db, &manifests).await,
+        TenantCommand::Onboard { manifests, only_new } => {
+            onboard_files(&db, &manifests, only_new).await
+        }
         TenantCommand::List { district } => {
             let mut tx = db.platform().await?;
             let filter = match district {
@@ -288,7 +294,7 @@ async fn tenant(config: &Config, cmd: TenantCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
+async fn onboard_files(db: &Db, files: &[PathBuf], only_new: bool) -> anyhow::Result<()> {
     let mut failed = 0;
     for path in files {
         let manifest = match Manifest::from_file(path) {
@@ -299,6 +305,13 @@ async fn onboard_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<()> {
                 continue;
             }
         };
+        if only_new {
+            let mut tx = db.platform().await?;
+            if registry::find_school(tx.conn(), manifest.slug.as_str()).await?.is_some() {
+                println!("{}: {} exists; skipped (--only-new)", path.display(), manifest.slug);
+                continue;
+            }
+        }
         match onboard(db, &cli_actor(), &manifest).await {
             Ok(r) if !r.changed_anything() => {
                 println!("{}: {} unchanged", path.display(), r.school.slug)

@@ -30,6 +30,18 @@ impl Accounts {
     }
 }
 
+/// Locks the account's row until the transaction ends, so concurrent sign-ins for one account
+/// are checked one after another: the failure count cannot be raced past the limit.
+pub async fn lock_row(
+    conn: &mut PgConnection,
+    which: Accounts,
+    id: Uuid,
+) -> Result<(), sqlx::Error> {
+    let sql = format!("select 1 from {} where id = $1 for update", which.table());
+    sqlx::query(&sql).bind(id).execute(conn).await?;
+    Ok(())
+}
+
 /// How long the account stays locked, if it is locked now.
 pub async fn locked_for(
     conn: &mut PgConnection,

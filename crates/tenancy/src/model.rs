@@ -93,12 +93,13 @@ pub const BUILTIN_ROLES: &[(&str, &str)] = &[
 /// What each built-in role may do when a school is onboarded (permission keys from the
 /// authorization catalogue); the school admin can change it afterwards.
 pub fn builtin_grants(role: &str) -> &'static [&'static str] {
-    const STAFF: &[&str] = &["org.view", "org.scope"];
+    const STAFF: &[&str] = &["org.view", "org.scope", "org.handover"];
     match role {
         "school_admin" => &[
             "org.view",
             "org.manage",
             "org.scope",
+            "org.handover",
             "roles.manage",
             "accounts.manage",
             "audit.view",

@@ -51,7 +51,9 @@ pub async fn require_school_user(
     let Some(claims) = session_for(&state, req.headers(), &school) else {
         return see_other(&format!("{base}login"));
     };
-    if claims.must_change && !req.uri().path().ends_with("/password") {
+    // Exactly the password page of this school: nothing else opens until it is changed.
+    let password_page = format!("/s/{}/password", school.slug);
+    if claims.must_change && req.uri().path() != password_page {
         return see_other(&format!("{base}password"));
     }
     req.extensions_mut().insert(SchoolUser { school, claims, base });

@@ -62,12 +62,14 @@ async fn pair_for(
 
 pub async fn token(
     State(state): State<AppState>,
+    addr: xg_web::client::ClientAddr,
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Response {
     let Ok(Json(req)) = body else { return bad_json().into_response() };
     let account = match super::school::check_credentials(
         &state,
+        addr,
         &school,
         req.username.trim(),
         req.password,

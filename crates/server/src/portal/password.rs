@@ -10,6 +10,9 @@ use axum::response::Response;
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::accounts;
+use xg_tenancy::lockout::{self, Accounts};
+
+use super::platform::locked_message;
 use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::lifecycle;
@@ -49,6 +52,14 @@ fn page(
         error: error.map(str::to_owned),
     };
     csrf.attach(render(status, &page))
+}
+
+/// Why a password change was refused.
+enum Refusal {
+    /// A rule or a wrong current password (a catalog key).
+    Key(&'static str),
+    /// Too many wrong current passwords.
+    Locked(std::time::Duration),
 }
 
 /// The catalog key of the first rule the new password breaks, if any.
@@ -109,14 +120,22 @@ pub async fn school_change(
     let result = async {
         let mut tx = state.db.tenant(user.school.id).await?;
         let account = accounts::find_school_account_by_id(&mut tx, user.claims.sub).await?;
-        let Some(account) = account else { return Ok(Err("error.unauthorized")) };
+        let Some(account) = account else { return Ok(Err(Refusal::Key("error.unauthorized"))) };
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
-            return Ok(Err(rule));
+            return Ok(Err(Refusal::Key(rule)));
+        }
+        // Guessing the current password here counts like guessing it at sign-in.
+        lockout::lock_row(tx.conn(), Accounts::School, account.id).await?;
+        if let Some(wait) = lockout::school_locked_for(&mut tx, account.id).await? {
+            return Ok(Err(Refusal::Locked(wait)));
         }
         let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
         else {
-            return Ok(Err("password.wrong_current"));
+            let lock = lockout::record_failure(tx.conn(), Accounts::School, account.id).await?;
+            tx.commit().await?;
+            return Ok(Err(lock.map_or(Refusal::Key("password.wrong_current"), Refusal::Locked)));
         };
+        lockout::record_success(tx.conn(), Accounts::School, account.id).await?;
         let who = actor(&user.claims, addr);
         accounts::set_school_password(&mut tx, &who, account.id, &hash, false).await?;
         refresh::revoke_account(tx.conn(), Store::School(user.school.id), account.id).await?;
@@ -130,7 +149,12 @@ pub async fn school_change(
             let store = Store::School(user.school.id);
             reissue(&state, store, claims, &cookie, &format!("{}home", user.base)).await
         }
-        Ok(Err(key)) => fail(key),
+        Ok(Err(Refusal::Key(key))) => fail(key),
+        Ok(Err(Refusal::Locked(wait))) => {
+            let text = locked_message(wait);
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            page(&state, &headers, &user.claims, &user.base, status, Some(&text))
+        }
         Err(e) => error_page(e),
     }
 }
@@ -159,15 +183,22 @@ pub async fn platform_change(
     let result = async {
         let mut tx = state.db.platform().await?;
         let Some(account) = accounts::platform_account_by_id(tx.conn(), who.sub).await? else {
-            return Ok(Err("error.unauthorized"));
+            return Ok(Err(Refusal::Key("error.unauthorized")));
         };
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
-            return Ok(Err(rule));
+            return Ok(Err(Refusal::Key(rule)));
+        }
+        lockout::lock_row(tx.conn(), Accounts::Platform, account.id).await?;
+        if let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, account.id).await? {
+            return Ok(Err(Refusal::Locked(wait)));
         }
         let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
         else {
-            return Ok(Err("password.wrong_current"));
+            let lock = lockout::record_failure(tx.conn(), Accounts::Platform, account.id).await?;
+            tx.commit().await?;
+            return Ok(Err(lock.map_or(Refusal::Key("password.wrong_current"), Refusal::Locked)));
         };
+        lockout::record_success(tx.conn(), Accounts::Platform, account.id).await?;
         accounts::set_platform_password(tx.conn(), &actor(&who, addr), account.id, &hash, false)
             .await?;
         refresh::revoke_account(tx.conn(), Store::Platform, account.id).await?;
@@ -179,9 +210,13 @@ pub async fn platform_change(
             let claims = Claims { must_change: false, ..who };
             reissue(&state, Store::Platform, claims, PLATFORM_COOKIE, "/").await
         }
-        Ok(Err(key)) => {
+        Ok(Err(Refusal::Key(key))) => {
             let msg = Catalog::zh().t(key);
             page(&state, &headers, &who, "/", StatusCode::UNPROCESSABLE_ENTITY, Some(msg))
+        }
+        Ok(Err(Refusal::Locked(wait))) => {
+            let text = locked_message(wait);
+            page(&state, &headers, &who, "/", StatusCode::TOO_MANY_REQUESTS, Some(&text))
         }
         Err(e) => error_page(e),
     }

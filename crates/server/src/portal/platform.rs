@@ -14,6 +14,7 @@ use xg_tenancy::accounts::{self, PlatformRole};
 use xg_tenancy::lockout::{self, Accounts};
 
 use super::{csrf_error, error_page, render};
+use xg_web::client::ClientAddr;
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::lifecycle;
 use xg_web::refresh::Store;
@@ -79,6 +80,7 @@ async fn login_form(
 
 pub async fn login(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     CleanForm(form): CleanForm,
 ) -> Response {
@@ -99,7 +101,7 @@ pub async fn login(
             .await;
     }
 
-    let account = match check_credentials(&state, &username, password).await {
+    let account = match check_credentials(&state, addr, &username, password).await {
         Ok(Outcome::SignedIn(account)) => account,
         Ok(Outcome::Failed) => {
             let failed = Some(m.t("login.failed"));
@@ -156,6 +158,12 @@ pub async fn captcha_solved(
     }
 }
 
+/// The audit actor for a sign-in attempt: who it claimed to be, and from where.
+pub fn sign_in_actor(username: &str, addr: ClientAddr) -> Actor {
+    let name = Catalog::zh().fmt("audit.sign_in_as", &[("username", username)]);
+    Actor { id: None, name, client_addr: addr.0.map(|ip| ip.to_string()) }
+}
+
 pub enum Outcome<T> {
     SignedIn(T),
     Failed,
@@ -171,15 +179,17 @@ pub fn locked_message(wait: Duration) -> String {
 /// Checks a platform account's password, honouring and updating its lockout.
 async fn check_credentials(
     state: &AppState,
+    addr: ClientAddr,
     username: &str,
     password: String,
 ) -> Result<Outcome<accounts::PlatformAccount>, AppError> {
     let mut tx = state.db.platform().await?;
     let account = accounts::find_platform_account(tx.conn(), username).await?;
-    if let Some(a) = &account
-        && let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, a.id).await?
-    {
-        return Ok(Outcome::Locked(wait));
+    if let Some(a) = &account {
+        lockout::lock_row(tx.conn(), Accounts::Platform, a.id).await?;
+        if let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, a.id).await? {
+            return Ok(Outcome::Locked(wait));
+        }
     }
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let verified = password::verify_limited(password, stored).await;
@@ -190,7 +200,7 @@ async fn check_credentials(
         }
         Some(a) => match lockout::record_failure(tx.conn(), Accounts::Platform, a.id).await? {
             Some(wait) => {
-                let who = Actor::system(&format!("sign-in as {}", a.username));
+                let who = sign_in_actor(&a.username, addr);
                 let change =
                     Change::new("platform_account.lock", format!("platform_account:{}", a.id));
                 xg_audit::record_platform(tx.conn(), &who, change).await?;

@@ -9,17 +9,18 @@ use axum::extract::{Extension, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
-use xg_audit::{Actor, Change};
+use xg_audit::Change;
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::lockout::{self, Accounts};
 use xg_tenancy::{School, accounts, org};
 
-use super::platform::{LoginPage, Outcome, captcha_solved, locked_message};
+use super::platform::{LoginPage, Outcome, captcha_solved, locked_message, sign_in_actor};
 use super::views::module_labels;
 use super::{csrf_error, error_page, render};
 use xg_web::AppState;
 use xg_web::SchoolUser;
+use xg_web::client::ClientAddr;
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other};
 use xg_web::guard::base_path;
 use xg_web::lifecycle;
@@ -103,6 +104,7 @@ async fn login_form(
 
 pub async fn login(
     State(state): State<AppState>,
+    addr: ClientAddr,
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     uri: OriginalUri,
     headers: HeaderMap,
@@ -134,7 +136,7 @@ pub async fn login(
     if !captcha_solved(&state, &form).await {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, m.t("login.captcha_wrong")).await;
     }
-    let account = match check_credentials(&state, &school, &username, password).await {
+    let account = match check_credentials(&state, addr, &school, &username, password).await {
         Ok(Outcome::SignedIn(account)) => account,
         Ok(Outcome::Failed) => return fail(StatusCode::UNAUTHORIZED, m.t("login.failed")).await,
         Ok(Outcome::Locked(wait)) => {
@@ -168,16 +170,18 @@ pub async fn login(
 /// Checks a school account's password, honouring and updating its lockout.
 pub async fn check_credentials(
     state: &AppState,
+    addr: ClientAddr,
     school: &School,
     username: &str,
     password: String,
 ) -> Result<Outcome<accounts::SchoolAccount>, AppError> {
     let mut tx = state.db.tenant(school.id).await?;
     let account = accounts::find_school_account(&mut tx, username).await?;
-    if let Some(a) = &account
-        && let Some(wait) = lockout::school_locked_for(&mut tx, a.id).await?
-    {
-        return Ok(Outcome::Locked(wait));
+    if let Some(a) = &account {
+        lockout::lock_row(tx.conn(), Accounts::School, a.id).await?;
+        if let Some(wait) = lockout::school_locked_for(&mut tx, a.id).await? {
+            return Ok(Outcome::Locked(wait));
+        }
     }
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let verified = password::verify_limited(password, stored).await;
@@ -188,7 +192,7 @@ pub async fn check_credentials(
         }
         Some(a) => match lockout::record_failure(tx.conn(), Accounts::School, a.id).await? {
             Some(wait) => {
-                let who = Actor::system(&format!("sign-in as {}", a.username));
+                let who = sign_in_actor(&a.username, addr);
                 let change = Change::new("account.lock", format!("account:{}", a.id));
                 xg_audit::record(&mut tx, &who, change).await?;
                 Outcome::Locked(wait)
