@@ -50,6 +50,13 @@ display_name = "{slug} 辅导员"
 roles = ["counselor"]
 units = ["G1-C1"]
 initial_password = "initial-password-2"
+
+[[staff]]
+username = "counselor2"
+display_name = "{slug} 二班辅导员"
+roles = ["counselor"]
+units = ["G1-C2"]
+initial_password = "initial-password-3"
 "#
     )
 }

@@ -312,3 +312,28 @@ async fn the_operator_creates_a_bureau_account_that_must_change_its_password_fir
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("d1局"));
 }
+
+#[tokio::test]
+async fn a_bureau_sees_aggregate_figures_for_its_own_schools_only() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    district(&t.app, "d2").await;
+    school_with(&t, "d1", "alpha", "甲班", None).await;
+    school_with(&t, "d2", "gamma", "丙班", None).await;
+    let mut tx = t.app.platform().await.unwrap();
+    let alpha = registry::find_school(tx.conn(), "alpha").await.unwrap().unwrap();
+    let gamma = registry::find_school(tx.conn(), "gamma").await.unwrap().unwrap();
+    drop(tx);
+    for no in ["1", "2", "3"] {
+        xg_e2e::schools::add_student(&t.app, alpha.id, no, "G1-C1").await;
+    }
+    xg_e2e::schools::add_student(&t.app, gamma.id, "9", "G1-C1").await;
+    platform_account(&t.app, "bureau", PlatformRole::DistrictAdmin, Some("d1")).await;
+    let app = TestApp::start(t.app.clone()).await;
+    let client = browser();
+    sign_in(&app, &client, "/login", "bureau", "bureau-password").await;
+    let html = client.get(app.url("/district")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("学生数"), "{html}");
+    assert!(html.contains("<td>3</td><td>3</td>"), "3 students, 3 units in alpha: {html}");
+    assert!(!html.contains("gamma"), "another district's school is not listed");
+}

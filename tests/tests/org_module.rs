@@ -383,3 +383,91 @@ async fn guessing_the_current_password_on_the_password_page_locks_the_account() 
         post_form(&app, &admin, "/s/alpha/password", "/s/alpha/password", &right).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked even for the right one");
 }
+
+#[tokio::test]
+async fn a_unit_hands_a_task_to_another_with_a_trail() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let (one, two) = (browser(), browser());
+    sign_in_school(&app, &one, "alpha", "counselor", "initial-password-2").await;
+    sign_in_school(&app, &two, "alpha", "counselor2", "initial-password-3").await;
+    let (_, page) = get(&app, &one, "/s/alpha/handovers").await;
+    let option = |label: &str| {
+        let at = page.find(&format!("\">{label}</option>")).expect("unit offered");
+        page[at - 36..at].to_owned()
+    };
+    let (class_one, class_two) = (option("高一(1)班"), option("高一(2)班"));
+
+    // Only from a unit in one's own scope.
+    let (status, _) = post_form(
+        &app,
+        &one,
+        "/s/alpha/handovers",
+        "/s/alpha/handovers",
+        &[("from", &class_two), ("to", &class_one), ("subject", "冒名移交")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html) = post_form(
+        &app,
+        &one,
+        "/s/alpha/handovers",
+        "/s/alpha/handovers",
+        &[
+            ("from", &class_one),
+            ("to", &class_two),
+            ("subject", "转班学生档案"),
+            ("note", "请查收"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+
+    let (_, incoming) = get(&app, &two, "/s/alpha/handovers").await;
+    assert!(incoming.contains("转班学生档案") && incoming.contains("待接收"), "{incoming}");
+    let marker = "handovers/";
+    let start = incoming.find(marker).unwrap();
+    let id_start = incoming[start..].find("/accept").map(|i| start + i - 36).unwrap();
+    let id = incoming[id_start..id_start + 36].to_owned();
+    let accept = format!("/s/alpha/handovers/{id}/accept");
+
+    let (status, _) =
+        post_form(&app, &one, "/s/alpha/handovers", &accept, &[("note", "我自己接")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the sender cannot accept for the receiver");
+    let (status, html) =
+        post_form(&app, &two, "/s/alpha/handovers", &accept, &[("note", "已收到")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("已接收") && html.contains("请查收") && html.contains("已收到"),
+        "{html}"
+    );
+    let (status, _) = post_form(&app, &two, "/s/alpha/handovers", &accept, &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "handled once");
+}
+
+#[tokio::test]
+async fn in_the_demo_district_the_seeded_head_teacher_sees_exactly_their_class() {
+    let t = TestDb::new().await;
+    district(&t.app, "demo").await;
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants/senior-high.toml");
+    let manifest = xg_tenancy::Manifest::from_file(std::path::Path::new(manifest)).unwrap();
+    let s = xg_tenancy::onboard(&t.app, &xg_e2e::schools::test_actor(), &manifest)
+        .await
+        .unwrap()
+        .school;
+    add_student(&t.app, s.id, "2026010101", "G2026-01").await;
+    add_student(&t.app, s.id, "2026010201", "G2026-02").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let teacher = browser();
+    sign_in_school(&app, &teacher, "chengdong-high", "head-g2026-01", "Chengdong-Teacher-2026")
+        .await;
+    let (status, html) = get(&app, &teacher, "/s/chengdong-high/scope").await;
+    assert_eq!(status, StatusCode::OK);
+    let classes = html.matches("班 <span class=\"muted\">").count();
+    assert_eq!(classes, 1, "exactly one class in scope: {html}");
+    assert!(
+        html.contains("高一(1)班") && html.contains("2026010101") && !html.contains("2026010201")
+    );
+}

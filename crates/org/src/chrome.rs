@@ -23,6 +23,7 @@ const MENU: &[(&str, Option<&str>, &str)] = &[
     ("home", None, "nav.home"),
     ("scope", Some("org.scope"), "nav.scope"),
     ("org", Some("org.view"), "nav.org"),
+    ("handovers", Some("org.handover"), "nav.handovers"),
     ("accounts", Some("accounts.manage"), "nav.accounts"),
     ("roles", Some("roles.manage"), "nav.roles"),
     ("audit", Some("audit.view"), "nav.audit"),

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod chrome;
+mod handovers;
 mod roles;
 mod scope;
 mod tree;
@@ -30,6 +31,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/org/units/{id}", post(tree::rename))
         .route("/s/{slug}/org/units/{id}/delete", post(tree::delete))
         .route("/s/{slug}/scope", get(scope::page))
+        .route("/s/{slug}/handovers", get(handovers::page).post(handovers::create))
+        .route("/s/{slug}/handovers/{id}/accept", post(handovers::accept))
+        .route("/s/{slug}/handovers/{id}/return", post(handovers::give_back))
         .route("/s/{slug}/roles", get(roles::page).post(roles::create))
         .route("/s/{slug}/roles/{key}", post(roles::update))
         .route("/s/{slug}/roles/{key}/delete", post(roles::delete))

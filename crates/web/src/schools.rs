@@ -204,3 +204,53 @@ pub async fn rewrite_subdomain(
     }
     next.run(req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use xg_kernel::{DistrictId, Slug, TenantId};
+    use xg_tenancy::SchoolKind;
+
+    use super::*;
+
+    fn school_with(modules: Vec<Module>) -> Arc<School> {
+        Arc::new(School {
+            id: TenantId::new_random(),
+            district_id: DistrictId::new_random(),
+            slug: Slug::parse("east").unwrap(),
+            name: "东校".into(),
+            kind: SchoolKind::SeniorHigh,
+            status: SchoolStatus::Active,
+            modules,
+            subdomain: None,
+        })
+    }
+
+    async fn status_for(modules: Vec<Module>) -> StatusCode {
+        let school = CurrentSchool(school_with(modules));
+        let app = Router::new()
+            .route("/awards", get(|| async { "奖励" }))
+            .route_layer(axum::middleware::from_fn(|req, next| {
+                require_module(Module::Awards, req, next)
+            }))
+            .layer(axum::middleware::from_fn(move |mut req: Request<Body>, next: Next| {
+                let school = school.clone();
+                async move {
+                    req.extensions_mut().insert(school);
+                    next.run(req).await
+                }
+            }));
+        app.oneshot(Request::get("/awards").body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_switched_off_module_is_absent_and_a_switched_on_one_answers() {
+        assert_eq!(status_for(vec![]).await, StatusCode::NOT_FOUND);
+        assert_eq!(status_for(vec![Module::Notices]).await, StatusCode::NOT_FOUND);
+        assert_eq!(status_for(vec![Module::Awards]).await, StatusCode::OK);
+    }
+}

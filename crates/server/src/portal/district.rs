@@ -46,6 +46,7 @@ struct DistrictPage {
     /// (key, label, checked)
     modules: Vec<(&'static str, &'static str, bool)>,
     can_suspend: bool,
+    show_counts: bool,
 }
 
 struct Outcome {
@@ -63,7 +64,18 @@ async fn page(state: &AppState, headers: &HeaderMap, who: &Claims, out: Outcome)
         let mut tx = state.db.platform().await?;
         let district = registry::district_by_id(tx.conn(), district_id).await?;
         let schools = registry::list_schools(tx.conn(), Some(district_id)).await?;
-        Ok::<_, AppError>(district.map(|d| district_view(&d, &schools)))
+        drop(tx);
+        let counts = district_counts(state, district_id).await?;
+        let view = district.map(|d| {
+            let mut view = district_view(&d, &schools);
+            for (row, school) in
+                view.schools.iter_mut().zip(schools.iter().filter(|s| s.district_id == d.id))
+            {
+                row.counts = Some(counts.get(&school.id.as_uuid()).copied().unwrap_or((0, 0)));
+            }
+            view
+        });
+        Ok::<_, AppError>(view)
     };
     let d = match loaded.await {
         Ok(Some(d)) => d,
@@ -97,6 +109,7 @@ async fn page(state: &AppState, headers: &HeaderMap, who: &Claims, out: Outcome)
         kinds: SchoolKind::ALL.iter().map(|k| (k.key(), super::views::kind_label(*k))).collect(),
         modules,
         can_suspend: false,
+        show_counts: true,
     };
     csrf.attach(render(out.status, &page))
 }
@@ -203,6 +216,25 @@ pub async fn onboard_school(
         }
         Err(OnboardError::Internal(e)) => error_page(AppError::Internal(e)),
     }
+}
+
+/// Students and org units per school, read through the district policy (RLS admits this
+/// district's schools only, read-only).
+async fn district_counts(
+    state: &AppState,
+    district: DistrictId,
+) -> Result<std::collections::HashMap<uuid::Uuid, (i64, i64)>, AppError> {
+    let mut tx = state.db.district(district).await?;
+    let rows: Vec<(uuid::Uuid, i64, i64)> = sqlx::query_as(
+        "select s.id,
+                (select count(*) from students st where st.tenant_id = s.id),
+                (select count(*) from org_units u where u.tenant_id = s.id)
+           from schools s where s.district_id = $1",
+    )
+    .bind(district.as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|(id, students, units)| (id, (students, units))).collect())
 }
 
 /// The org levels a new school starts with; its admin refines the tree afterwards.

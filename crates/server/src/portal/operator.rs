@@ -30,6 +30,7 @@ struct AdminPage {
     notice: Option<String>,
     error: Option<String>,
     can_suspend: bool,
+    show_counts: bool,
 }
 
 /// The signed-in platform account with `role`, or the response to send instead: the sign-in
@@ -76,6 +77,7 @@ async fn page(
         notice,
         error,
         can_suspend: true,
+        show_counts: false,
     };
     csrf.attach(render(status, &page))
 }

@@ -11,6 +11,8 @@ pub struct SchoolRow {
     pub status: &'static str,
     pub modules: Vec<&'static str>,
     pub active: bool,
+    /// Aggregates for the district's own view: (students, org units).
+    pub counts: Option<(i64, i64)>,
 }
 
 pub struct DistrictView {
@@ -46,6 +48,7 @@ pub fn school_row(s: &School) -> SchoolRow {
         },
         modules: module_labels(s),
         active: s.status == SchoolStatus::Active,
+        counts: None,
     }
 }
 
