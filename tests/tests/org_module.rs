@@ -471,3 +471,104 @@ async fn in_the_demo_district_the_seeded_head_teacher_sees_exactly_their_class()
         html.contains("高一(1)班") && html.contains("2026010101") && !html.contains("2026010201")
     );
 }
+
+#[tokio::test]
+async fn a_unit_gets_a_leader_and_office_contacts_and_moves_within_its_level() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    add_student(&t.app, s.id, "C2-001", "G1-C2").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let (status, html) = post_form(
+        &app,
+        &admin,
+        "/s/alpha/org",
+        "/s/alpha/org/units",
+        &[("code", "G2"), ("name", "2024级")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let id_of = |html: &str, code: &str| {
+        let at = html.find(&format!("<span class=\"muted\">{code}</span>")).unwrap();
+        let rest = &html[at..];
+        let start = rest.find("org/units/").unwrap() + "org/units/".len();
+        rest[start..start + 36].to_owned()
+    };
+    let (class_two, grade_two) = (id_of(&html, "G1-C2"), id_of(&html, "G2"));
+    let edit = format!("/s/alpha/org/units/{class_two}");
+    let (status, page) = get(&app, &admin, &edit).await;
+    assert_eq!(status, StatusCode::OK);
+    let leader_at = page.find("二班辅导员").unwrap();
+    let leader = page[..leader_at].rsplit("value=\"").next().unwrap()[..36].to_owned();
+
+    let fields = |phone: &str, parent: &str| {
+        vec![
+            ("name", "高一(2)班".to_owned()),
+            ("parent", parent.to_owned()),
+            ("leader", leader.clone()),
+            ("office_phone", phone.to_owned()),
+            ("office_location", "行政楼 302".to_owned()),
+        ]
+    };
+    let submit = async |form: Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post_form(&app, &admin, &edit, &edit, &pairs).await
+    };
+    let (status, html) = submit(fields("call me", &grade_two)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("办公电话只能包含数字"));
+    let (status, html) = submit(fields("010-8888 1234", "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a class cannot become a grade");
+    assert!(html.contains("只能移到与原上级同一层级的单元下"));
+    let (status, html) = submit(fields("010-8888 1234", &grade_two)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("负责人：alpha 二班辅导员") && html.contains("010-8888 1234"), "{html}");
+    // The class moved under 2024级, with its student still in it.
+    let mut tx = t.app.tenant(s.id).await.unwrap();
+    let (parent_code, students): (String, i64) = sqlx::query_as(
+        "select p.code, (select count(*) from students st where st.org_unit_id = u.id)
+           from org_units u join org_units p on p.id = u.parent_id where u.code = 'G1-C2'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    assert_eq!((parent_code.as_str(), students), ("G2", 1));
+    let (_, audit) = get(&app, &admin, "/s/alpha/audit?action=org.unit.update").await;
+    assert!(audit.contains("org.unit.update"));
+}
+
+#[tokio::test]
+async fn a_student_account_sees_only_its_own_record() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    let me = add_student(&t.app, s.id, "S-ME", "G1-C1").await;
+    add_student(&t.app, s.id, "S-OTHER", "G1-C1").await;
+    let mut tx = t.app.tenant(s.id).await.unwrap();
+    let account = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into school_accounts (tenant_id, id, username, display_name, password_hash, student_id)
+         values ($1, $2, 'student1', '学生', 'x', $3)",
+    )
+    .bind(s.id.as_uuid())
+    .bind(account)
+    .bind(me)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    // Even a unit assignment (a mistake) does not widen a student's view.
+    sqlx::query(
+        "insert into staff_scopes (tenant_id, account_id, org_unit_id)
+         select $1, $2, id from org_units where code = 'G1-C1'",
+    )
+    .bind(s.id.as_uuid())
+    .bind(account)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    let visible = xg_authz::scope::students_in_scope(&mut tx, account).await.unwrap();
+    let numbers: Vec<&str> = visible.iter().map(|s| s.student_no.as_str()).collect();
+    assert_eq!(numbers, ["S-ME"]);
+}

@@ -19,6 +19,7 @@ pub const PERMISSIONS: &[Permission] = &[
         module: Module::Organization,
         routes: &[
             ("POST", "/org/units"),
+            ("GET", "/org/units/:id"),
             ("POST", "/org/units/:id"),
             ("POST", "/org/units/:id/delete"),
         ],

@@ -47,7 +47,8 @@ async fn route_patterns_do_not_over_match() {
         (&e2, editor, "POST", "/org/units/123/approve", false),
         (&e2, editor, "POST", "/org/units/123/delete/extra", false),
         (&e2, editor, "POST", "/org/units/123/456", false),
-        (&e2, editor, "GET", "/org/units/123", false),
+        (&e2, editor, "GET", "/org/units/123", true),
+        (&e2, editor, "GET", "/org/units/123/delete", false),
         (&e2, editor, "POST", "/org/units/", false),
         (&e2, editor, "GET", "/org", false),
     ];

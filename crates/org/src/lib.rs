@@ -28,7 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .route("/s/{slug}/org", get(tree::page))
         .route("/s/{slug}/org/units", post(tree::create))
-        .route("/s/{slug}/org/units/{id}", post(tree::rename))
+        .route("/s/{slug}/org/units/{id}", get(tree::edit_page).post(tree::edit))
         .route("/s/{slug}/org/units/{id}/delete", post(tree::delete))
         .route("/s/{slug}/scope", get(scope::page))
         .route("/s/{slug}/handovers", get(handovers::page).post(handovers::create))

@@ -15,13 +15,15 @@ use xg_web::forms::{CleanForm, csrf_ok};
 use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
 
 use crate::chrome::Chrome;
-use crate::units::{self, UnitError};
+use crate::units::{self, UnitEdit, UnitError};
 
 pub struct UnitLine {
     id: Uuid,
     depth: i16,
     code: String,
     name: String,
+    leader: Option<String>,
+    phone: String,
 }
 
 #[derive(Template)]
@@ -40,7 +42,14 @@ fn tree_order(units: Vec<org::OrgUnit>) -> Vec<UnitLine> {
     let mut stack: Vec<&org::OrgUnit> =
         units.iter().filter(|u| u.parent_id.is_none()).rev().collect();
     while let Some(u) = stack.pop() {
-        out.push(UnitLine { id: u.id, depth: u.depth, code: u.code.clone(), name: u.name.clone() });
+        out.push(UnitLine {
+            id: u.id,
+            depth: u.depth,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            leader: u.leader_name.clone(),
+            phone: u.office_phone.clone(),
+        });
         let mut kids: Vec<&org::OrgUnit> =
             units.iter().filter(|c| c.parent_id == Some(u.id)).collect();
         kids.sort_by(|a, b| b.code.cmp(&a.code));
@@ -107,6 +116,10 @@ fn unit_error_zh(e: &UnitError) -> (StatusCode, String) {
         UnitError::HasStaff(n, c) => {
             (conflict, m.fmt("org.has_staff", &[("name", n), ("count", &c.to_string())]))
         }
+        UnitError::InvalidPhone => (invalid, m.t("org.invalid_phone").to_owned()),
+        UnitError::InvalidLocation => (invalid, m.t("org.invalid_location").to_owned()),
+        UnitError::BadMove => (invalid, m.t("org.bad_move").to_owned()),
+        UnitError::UnknownLeader => (invalid, m.t("org.unknown_leader").to_owned()),
         UnitError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, m.t("error.internal").to_owned()),
     }
 }
@@ -163,7 +176,75 @@ pub async fn create(
     .await
 }
 
-pub async fn rename(
+#[derive(Template)]
+#[template(path = "org_unit_edit.html")]
+struct EditPage {
+    m: &'static Catalog,
+    chrome: Chrome,
+    id: Uuid,
+    code: String,
+    name: String,
+    office_phone: String,
+    office_location: String,
+    /// (id, label, selected): units one level up.
+    parents: Vec<(Uuid, String, bool)>,
+    /// (id, label, selected): the school's staff.
+    leaders: Vec<(Uuid, String, bool)>,
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
+    let loaded = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let units = org::list_units(&mut tx).await?;
+        let staff: Vec<(Uuid, String, String)> = sqlx::query_as(
+            "select id, display_name, username from school_accounts
+              where tenant_id = $1 and student_id is null order by username",
+        )
+        .bind(user.school.id.as_uuid())
+        .fetch_all(tx.conn())
+        .await?;
+        Ok::<_, AppError>((units, staff))
+    };
+    let (units, staff) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let Some(unit) = units.iter().find(|u| u.id == id) else {
+        return error_page(AppError::NotFound);
+    };
+    let parents = units
+        .iter()
+        .filter(|p| p.depth == unit.depth - 1)
+        .map(|p| (p.id, format!("{}（{}）", p.name, p.code), Some(p.id) == unit.parent_id))
+        .collect();
+    let leaders = staff
+        .into_iter()
+        .map(|(sid, name, username)| {
+            (sid, format!("{name}（{username}）"), Some(sid) == unit.leader_id)
+        })
+        .collect();
+    let (chrome, csrf) = Chrome::new(&state, &user, &headers, "org.edit_title").await;
+    let page = EditPage {
+        m: Catalog::zh(),
+        chrome,
+        id,
+        code: unit.code.clone(),
+        name: unit.name.clone(),
+        office_phone: unit.office_phone.clone(),
+        office_location: unit.office_location.clone(),
+        parents,
+        leaders,
+    };
+    csrf.attach(render(StatusCode::OK, &page))
+}
+
+pub async fn edit(
     State(state): State<AppState>,
     Extension(user): Extension<SchoolUser>,
     Path((_, id)): Path<(String, String)>,
@@ -175,12 +256,26 @@ pub async fn rename(
         return csrf_error();
     }
     let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
-    let name = form.get("name").cloned().unwrap_or_default();
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let optional_id = |k: &str| -> Result<Option<Uuid>, ()> {
+        match field(k).trim() {
+            "" => Ok(None),
+            raw => raw.parse().map(Some).map_err(|_| ()),
+        }
+    };
+    let (Ok(parent), Ok(leader)) = (optional_id("parent"), optional_id("leader")) else {
+        return error_page(AppError::NotFound);
+    };
+    let change = UnitEdit {
+        name: field("name"),
+        parent,
+        leader,
+        office_phone: field("office_phone"),
+        office_location: field("office_location"),
+    };
     let who = actor(&user.claims, addr);
-    apply(&state, &user, &headers, "org.renamed", async |tx| {
-        units::rename(tx, &who, id, &name).await
-    })
-    .await
+    apply(&state, &user, &headers, "org.saved", async |tx| units::edit(tx, &who, id, change).await)
+        .await
 }
 
 pub async fn delete(

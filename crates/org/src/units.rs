@@ -20,6 +20,10 @@ pub enum UnitError {
     HasChildren(String),
     HasStudents(String, i64),
     HasStaff(String, i64),
+    InvalidPhone,
+    InvalidLocation,
+    BadMove,
+    UnknownLeader,
     Db(sqlx::Error),
 }
 
@@ -111,29 +115,112 @@ pub async fn create(
     Ok(id)
 }
 
-pub async fn rename(
+/// A unit's editable details. Moving keeps the unit on its level: the new parent must sit where
+/// the old one did, so the subtree below moves along unchanged and no cycle can form.
+pub struct UnitEdit {
+    pub name: String,
+    pub parent: Option<Uuid>,
+    pub leader: Option<Uuid>,
+    pub office_phone: String,
+    pub office_location: String,
+}
+
+#[derive(Serialize)]
+struct Details {
+    name: String,
+    parent_id: Option<Uuid>,
+    leader_account_id: Option<Uuid>,
+    office_phone: String,
+    office_location: String,
+}
+
+/// depth, parent, name, leader, office phone, office location.
+type CurrentRow = (i16, Option<Uuid>, String, Option<Uuid>, String, String);
+
+pub async fn edit(
     tx: &mut TenantTx,
     actor: &Actor,
     id: Uuid,
-    name: &str,
+    e: UnitEdit,
 ) -> Result<String, UnitError> {
-    let name = clean(name, 100).ok_or(UnitError::InvalidName)?;
-    let before: Option<String> =
-        sqlx::query_scalar("select name from org_units where tenant_id = $1 and id = $2")
-            .bind(tx.tenant().as_uuid())
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?;
-    let before = before.ok_or(UnitError::NotFound)?;
-    sqlx::query("update org_units set name = $3 where tenant_id = $1 and id = $2")
-        .bind(tx.tenant().as_uuid())
-        .bind(id)
-        .bind(&name)
-        .execute(tx.conn())
+    let tenant = tx.tenant().as_uuid();
+    let name = clean(&e.name, 100).ok_or(UnitError::InvalidName)?;
+    let phone = e.office_phone.trim().to_owned();
+    let phone_ok =
+        phone.len() <= 30 && phone.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
+    if !phone_ok {
+        return Err(UnitError::InvalidPhone);
+    }
+    let location = e.office_location.trim().to_owned();
+    if location.chars().count() > 100 || has_control_characters(&location, false) {
+        return Err(UnitError::InvalidLocation);
+    }
+    let current: Option<CurrentRow> = sqlx::query_as(
+        "select depth, parent_id, name, leader_account_id, office_phone, office_location
+           from org_units where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (depth, old_parent, old_name, old_leader, old_phone, old_location) =
+        current.ok_or(UnitError::NotFound)?;
+    if let Some(p) = e.parent {
+        let parent_depth: Option<i16> =
+            sqlx::query_scalar("select depth from org_units where tenant_id = $1 and id = $2")
+                .bind(tenant)
+                .bind(p)
+                .fetch_optional(tx.conn())
+                .await?;
+        if parent_depth != Some(depth - 1) {
+            return Err(UnitError::BadMove);
+        }
+    } else if depth != 1 {
+        return Err(UnitError::BadMove);
+    }
+    if let Some(leader) = e.leader {
+        let staff: bool = sqlx::query_scalar(
+            "select exists (select 1 from school_accounts
+                             where tenant_id = $1 and id = $2 and student_id is null)",
+        )
+        .bind(tenant)
+        .bind(leader)
+        .fetch_one(tx.conn())
         .await?;
-    let change = Change::new("org.unit.rename", format!("org_unit:{id}"))
-        .before(serde_json::json!({ "name": before }))
-        .after(serde_json::json!({ "name": name }));
+        if !staff {
+            return Err(UnitError::UnknownLeader);
+        }
+    }
+    sqlx::query(
+        "update org_units set name = $3, parent_id = $4, leader_account_id = $5,
+                office_phone = $6, office_location = $7
+          where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(&name)
+    .bind(e.parent)
+    .bind(e.leader)
+    .bind(&phone)
+    .bind(&location)
+    .execute(tx.conn())
+    .await?;
+    let before = Details {
+        name: old_name,
+        parent_id: old_parent,
+        leader_account_id: old_leader,
+        office_phone: old_phone,
+        office_location: old_location,
+    };
+    let after = Details {
+        name: name.clone(),
+        parent_id: e.parent,
+        leader_account_id: e.leader,
+        office_phone: phone,
+        office_location: location,
+    };
+    let change =
+        Change::new("org.unit.update", format!("org_unit:{id}")).before(before).after(after);
     xg_audit::record(tx, actor, change).await?;
     Ok(name)
 }
