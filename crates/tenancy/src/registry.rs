@@ -119,6 +119,16 @@ pub async fn find_school(conn: &mut PgConnection, slug: &str) -> anyhow::Result<
     row.map(school_from_row).transpose()
 }
 
+pub async fn find_school_by_id(
+    conn: &mut PgConnection,
+    id: TenantId,
+) -> anyhow::Result<Option<School>> {
+    let sql = format!("{SCHOOL_COLUMNS} where id = $1");
+    let row: Option<SchoolRow> =
+        sqlx::query_as(&sql).bind(id.as_uuid()).fetch_optional(conn).await?;
+    row.map(school_from_row).transpose()
+}
+
 pub async fn find_school_by_subdomain(
     conn: &mut PgConnection,
     subdomain: &str,

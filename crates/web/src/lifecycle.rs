@@ -65,42 +65,23 @@ async fn claims_for(
     store: Store,
     account: Uuid,
 ) -> Result<Option<Claims>, AppError> {
-    let base = |kind: String, district, tenant, name, must_change| Claims {
-        sub: account,
-        kind,
-        district,
-        tenant,
-        name,
-        must_change,
-        jti: Uuid::new_v4(),
-        iat: 0,
-        exp: 0,
-    };
     Ok(match store {
         Store::Platform => {
             let mut tx = state.db.platform().await?;
-            accounts::platform_account_by_id(tx.conn(), account).await?.map(|a| {
-                let district = a.district_id.map(|d| d.as_uuid());
-                base(
-                    a.role.key().to_owned(),
-                    district,
-                    None,
-                    a.display_name,
-                    a.must_change_password,
-                )
-            })
+            accounts::platform_account_by_id(tx.conn(), account)
+                .await?
+                .map(|a| Claims::platform(&a))
         }
         Store::School(tenant) => {
             let mut tx = state.db.tenant(tenant).await?;
-            let district: Option<Uuid> =
-                sqlx::query_scalar("select district_id from schools where id = $1")
-                    .bind(tenant.as_uuid())
-                    .fetch_optional(tx.conn())
-                    .await?;
-            accounts::find_school_account_by_id(&mut tx, account).await?.map(|a| {
-                let t = Some(tenant.as_uuid());
-                base("school".into(), district, t, a.display_name, a.must_change_password)
-            })
+            let school = xg_tenancy::registry::find_school_by_id(tx.conn(), tenant).await?;
+            let found = accounts::find_school_account_by_id(&mut tx, account).await?;
+            match (school, found) {
+                (Some(school), Some(a)) => {
+                    Some(Claims::school(&school, a.id, a.display_name, a.must_change_password))
+                }
+                _ => None,
+            }
         }
     })
 }

@@ -56,6 +56,43 @@ pub struct Claims {
     pub exp: u64,
 }
 
+impl Claims {
+    /// Claims for a school account; `iat`/`exp` are set when the token is issued.
+    pub fn school(
+        school: &xg_tenancy::School,
+        account: Uuid,
+        name: String,
+        must_change: bool,
+    ) -> Self {
+        Self {
+            sub: account,
+            kind: "school".into(),
+            district: Some(school.district_id.as_uuid()),
+            tenant: Some(school.id.as_uuid()),
+            name,
+            must_change,
+            jti: Uuid::new_v4(),
+            iat: 0,
+            exp: 0,
+        }
+    }
+
+    /// Claims for a platform account (operator or district staff).
+    pub fn platform(account: &xg_tenancy::accounts::PlatformAccount) -> Self {
+        Self {
+            sub: account.id,
+            kind: account.role.key().to_owned(),
+            district: account.district_id.map(|d| d.as_uuid()),
+            tenant: None,
+            name: account.display_name.clone(),
+            must_change: account.must_change_password,
+            jti: Uuid::new_v4(),
+            iat: 0,
+            exp: 0,
+        }
+    }
+}
+
 struct Key {
     kid: String,
     encoding: EncodingKey,

@@ -84,17 +84,8 @@ pub async fn token(
         }
         Err(e) => return e.into_response(),
     };
-    let claims = Claims {
-        sub: account.id,
-        kind: "school".into(),
-        district: Some(school.district_id.as_uuid()),
-        tenant: Some(school.id.as_uuid()),
-        name: account.display_name,
-        must_change: account.must_change_password,
-        jti: Uuid::new_v4(),
-        iat: 0,
-        exp: 0,
-    };
+    let claims =
+        Claims::school(&school, account.id, account.display_name, account.must_change_password);
     let result = async {
         let refresh_token = refresh::issue(&state.db, Store::School(school.id), account.id).await?;
         pair_for(&state, claims, refresh_token).await
@@ -123,17 +114,7 @@ pub async fn refresh(
         else {
             return Ok(None);
         };
-        let claims = Claims {
-            sub: a.id,
-            kind: "school".into(),
-            district: Some(school.district_id.as_uuid()),
-            tenant: Some(school.id.as_uuid()),
-            name: a.display_name,
-            must_change: a.must_change_password,
-            jti: Uuid::new_v4(),
-            iat: 0,
-            exp: 0,
-        };
+        let claims = Claims::school(&school, a.id, a.display_name, a.must_change_password);
         Ok::<_, AppError>(Some(pair_for(&state, claims, token).await?))
     };
     match result.await {

@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use uuid::Uuid;
 use xg_audit::{Actor, Change};
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
@@ -115,17 +114,7 @@ pub async fn login(
         Err(e) => return error_page(e),
     };
 
-    let claims = Claims {
-        sub: account.id,
-        kind: account.role.key().to_owned(),
-        district: account.district_id.map(|d| d.as_uuid()),
-        tenant: None,
-        name: account.display_name.clone(),
-        must_change: account.must_change_password,
-        jti: Uuid::new_v4(),
-        iat: 0,
-        exp: 0,
-    };
+    let claims = Claims::platform(&account);
     let cookies = match lifecycle::start(&state, Store::Platform, PLATFORM_COOKIE, claims).await {
         Ok(c) => c,
         Err(e) => return error_page(e),

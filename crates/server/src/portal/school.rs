@@ -144,17 +144,8 @@ pub async fn login(
         }
         Err(e) => return error_page(e),
     };
-    let claims = Claims {
-        sub: account.id,
-        kind: "school".into(),
-        district: Some(school.district_id.as_uuid()),
-        tenant: Some(school.id.as_uuid()),
-        name: account.display_name,
-        must_change: account.must_change_password,
-        jti: Uuid::new_v4(),
-        iat: 0,
-        exp: 0,
-    };
+    let claims =
+        Claims::school(&school, account.id, account.display_name, account.must_change_password);
     let cookie = school_cookie(school.slug.as_str());
     let cookies = match lifecycle::start(&state, Store::School(school.id), &cookie, claims).await {
         Ok(c) => c,
