@@ -2,9 +2,11 @@
 //! tenant-scoped database access, the start-up isolation check and the message catalog.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod i18n;
+pub mod idnumber;
 pub mod ids;
 pub mod isolation;
 pub mod password;
