@@ -56,17 +56,18 @@ XUEGONG_NEW_PASSWORD="Bureau-Demo-2026" \
 PORT="${XUEGONG_LISTEN##*:}"
 cat <<MSG
 
-  Xuegong is starting on http://127.0.0.1:$PORT/
+  Xuegong is starting on http://127.0.0.1:$PORT/   (Ctrl-C stops it)
 
-  Demo logins (demo data only):
-    platform operator   http://127.0.0.1:$PORT/login                   operator / Operator-Demo-2026
-    district bureau     http://127.0.0.1:$PORT/login                   demo-bureau / Bureau-Demo-2026
-    城东高级中学          http://127.0.0.1:$PORT/s/chengdong-high/login   admin / Chengdong-Admin-2026
-    明湖大学             http://127.0.0.1:$PORT/s/minghu-univ/login      admin / Minghu-Admin-2026
-    城南中职             http://127.0.0.1:$PORT/s/chengnan-vocational/login  admin / Chengnan-Admin-2026
+  Demo logins (demo data only; school accounts must change their password at first sign-in):
+    platform operator:  http://127.0.0.1:$PORT/login  operator / Operator-Demo-2026
+    district bureau:    http://127.0.0.1:$PORT/login  demo-bureau / Bureau-Demo-2026
+    城东高级中学:        http://127.0.0.1:$PORT/s/chengdong-high/login
+        admin / Chengdong-Admin-2026, head-g2026-01 / Chengdong-Teacher-2026
+    明湖大学:            http://127.0.0.1:$PORT/s/minghu-univ/login
+        admin / Minghu-Admin-2026, counselor-cs2301 / Minghu-Counselor-2026
+    城南中等职业技术学校: http://127.0.0.1:$PORT/s/chengnan-vocational/login
+        admin / Chengnan-Admin-2026, head-sk2601 / Chengnan-Teacher-2026
   Schools are also reachable by subdomain, e.g. http://chengdong.localhost:$PORT/
-
-  Press Ctrl-C to stop.
 
 MSG
 "$BIN" serve

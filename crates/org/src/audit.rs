@@ -48,6 +48,14 @@ fn beijing_time(micros: i64) -> String {
     at.format(&format).unwrap_or_default()
 }
 
+/// "中文说明（code）" when the catalog knows the action, the code alone otherwise.
+fn action_label(code: &str) -> String {
+    match Catalog::zh().lookup(&format!("audit.actions.{}", code.replace('.', "_"))) {
+        Some(label) => format!("{label}（{code}）"),
+        None => code.to_owned(),
+    }
+}
+
 pub async fn page(
     State(state): State<AppState>,
     Extension(user): Extension<SchoolUser>,
@@ -91,7 +99,7 @@ pub async fn page(
             seq: e.seq,
             when: beijing_time(e.at_micros),
             actor: e.actor_name,
-            action: e.action,
+            action: action_label(&e.action),
             target: e.target,
             from: e.client_addr.unwrap_or_default(),
         })

@@ -71,7 +71,11 @@ pub async fn require_permission(
     };
     let prefix = format!("/s/{}", user.school.slug);
     let path = req.uri().path().strip_prefix(&prefix).unwrap_or("/").to_owned();
-    let method = req.method().as_str().to_owned();
+    // HEAD is a GET without the body: the same permission answers it.
+    let method = match req.method().as_str() {
+        "HEAD" => "GET".to_owned(),
+        other => other.to_owned(),
+    };
     // API callers get the JSON envelope, people get a page.
     let respond = |e: AppError| {
         if path.starts_with("/api/") { e.into_response() } else { error_page(e) }
