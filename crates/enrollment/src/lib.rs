@@ -1,0 +1,7 @@
+//! The student records module (学籍). So far it holds the reading side of roster import: how
+//! raw cells and files from real schools become clean values, and why a value is refused. The
+//! import itself, storage, status changes, transfers, statistics and exports build on these.
+
+pub mod cells;
+pub mod dates;
+pub mod encoding;
