@@ -33,7 +33,7 @@ fn ymd(year: i32, month: u32, day: u32) -> Result<Date, DateProblem> {
 
 /// A spreadsheet serial date (whole days; a time part is ignored).
 pub fn from_serial(serial: f64, system: DateSystem) -> Result<Date, DateProblem> {
-    if !serial.is_finite() || serial < 1.0 || serial > 100_000.0 {
+    if !serial.is_finite() || !(1.0..=100_000.0).contains(&serial) {
         return Err(DateProblem::Unreadable);
     }
     let days = serial.trunc() as i64;
@@ -60,10 +60,8 @@ pub fn parse_text(raw: &str) -> Result<Option<Date>, DateProblem> {
     if s.is_empty() {
         return Ok(None);
     }
-    let numbers: Vec<&str> = s
-        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let numbers: Vec<&str> =
+        s.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     let parsed = match numbers.as_slice() {
         [compact] if compact.len() == 8 && compact.bytes().all(|b| b.is_ascii_digit()) => {
             let n = |r: std::ops::Range<usize>| compact[r].parse::<u32>().unwrap_or(0);
