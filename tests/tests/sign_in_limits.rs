@@ -186,3 +186,24 @@ async fn concurrent_wrong_passwords_cannot_race_past_the_lockout() {
             .unwrap();
     assert_eq!(failed, 5, "only five passwords were ever checked");
 }
+
+#[tokio::test]
+async fn the_api_shares_the_sign_in_bucket_and_answers_in_json() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    for _ in 0..6 {
+        assert_eq!(post_login(&app, "203.0.113.1").await, StatusCode::FORBIDDEN);
+    }
+    let api = reqwest::Client::new();
+    let token = || api.post(app.url("/s/alpha/api/auth/token")).json(&serde_json::json!({}));
+    for _ in 0..4 {
+        assert_eq!(token().send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = token().send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "one bucket for forms and API");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert_eq!(body["error"]["message"], "请求过于频繁，请稍后再试。");
+}

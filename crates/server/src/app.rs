@@ -15,7 +15,7 @@ use tower::util::BoxCloneSyncService;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use xg_kernel::AppError;
-use xg_web::ratelimit::sign_in_limit;
+use xg_web::ratelimit::sign_in_limits;
 use xg_web::schools::{resolve_school, rewrite_subdomain};
 use xg_web::{AppState, lifecycle};
 
@@ -27,7 +27,7 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn build_router(state: AppState) -> Router {
     // One limiter for every sign-in form: a client's attempts count across schools.
-    let limit = sign_in_limit(&state.config.trusted_proxies);
+    let limit = sign_in_limits(&state.config.trusted_proxies);
     let school = portal::school_routes(&state, &limit)
         .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school));
     Router::new()

@@ -318,7 +318,7 @@ async fn onboard_files(db: &Db, files: &[PathBuf], only_new: bool) -> anyhow::Re
             }
             Ok(r) => {
                 println!(
-                    "{}: {} {} (units +{} ~{}, roles +{}, levels changed {})",
+                    "{}: {} {} (units +{} ~{}, roles +{}, levels set {}, staff +{})",
                     path.display(),
                     r.school.slug,
                     if r.school_created { "created" } else { "updated" },
@@ -326,6 +326,7 @@ async fn onboard_files(db: &Db, files: &[PathBuf], only_new: bool) -> anyhow::Re
                     r.units_updated,
                     r.roles_created,
                     r.levels_changed,
+                    r.staff_created,
                 );
                 if let Some(p) = r.generated_admin_password {
                     println!("  first admin '{}' initial password: {p}", manifest.admin_username);

@@ -18,14 +18,17 @@ use xg_web::AppState;
 use xg_web::api::require_api_user;
 use xg_web::guard::require_school_user;
 use xg_web::lifecycle;
-use xg_web::ratelimit::SignInLimit;
+use xg_web::ratelimit::SignInLimits;
 pub use xg_web::{csrf_error, error_page, render};
 
 /// The platform side of the portal.
-pub fn platform_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> {
+pub fn platform_routes(state: &AppState, limit: &SignInLimits) -> Router<AppState> {
     Router::new()
         .route("/", get(platform::landing))
-        .route("/login", get(platform::login_page).post(platform::login).route_layer(limit.clone()))
+        .route(
+            "/login",
+            get(platform::login_page).post(platform::login).route_layer(limit.html.clone()),
+        )
         .route("/logout", post(platform::logout))
         .route("/admin", get(operator::dashboard))
         .route("/admin/districts", post(operator::create_district))
@@ -41,19 +44,19 @@ pub fn platform_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState
 /// Each school's pages, written out under `/s/{slug}` (a subdomain request is rewritten to this
 /// form before routing): public pages, pages for any signed-in account, and pages behind a
 /// permission. Module routers join the last group, each behind its module gate.
-pub fn school_routes(state: &AppState, limit: &SignInLimit) -> Router<AppState> {
+pub fn school_routes(state: &AppState, limit: &SignInLimits) -> Router<AppState> {
     let public = Router::new()
         .route("/s/{slug}", get(school::to_landing))
         .route("/s/{slug}/", get(school::landing))
         .route(
             "/s/{slug}/login",
-            get(school::login_page).post(school::login).route_layer(limit.clone()),
+            get(school::login_page).post(school::login).route_layer(limit.html.clone()),
         )
         .route("/s/{slug}/logout", post(school::logout));
     let api_auth = Router::new()
         .route("/s/{slug}/api/auth/token", post(api::token))
         .route("/s/{slug}/api/auth/refresh", post(api::refresh))
-        .route_layer(limit.clone())
+        .route_layer(limit.json.clone())
         .route("/s/{slug}/api/auth/revoke", post(api::revoke));
     let api = Router::new()
         .route("/s/{slug}/api/me", get(api::me))
