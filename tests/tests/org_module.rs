@@ -340,6 +340,20 @@ async fn nobody_grants_what_they_do_not_hold_and_the_last_role_manager_stays() {
     assert_eq!(status, StatusCode::FORBIDDEN, "no taking over the admin");
     assert!(html.contains("不能重置权限多于您的账号的密码"));
     assert_eq!(get(&app, &clerk, "/s/alpha/roles").await.0, StatusCode::FORBIDDEN);
+    // Nor can the clerk hand out units outside their own (now empty) scope, even to themself
+    // with the very role they already hold.
+    let unit_marker = "name=\"unit.";
+    let at = page.find(unit_marker).unwrap() + unit_marker.len();
+    let unit_field = format!("unit.{}", &page[at..at + 36]);
+    let (status, _) = post_form(
+        &app,
+        &clerk,
+        "/s/alpha/accounts",
+        "/s/alpha/accounts/assign",
+        &[("account", &counselor), ("role.clerk", "on"), (&unit_field, "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no units beyond one's own scope");
 
     // The admin cannot strip the school of its last way to manage roles.
     let (status, html) = post_form(

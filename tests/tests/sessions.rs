@@ -9,6 +9,15 @@ use xg_e2e::app::{TestApp, browser, csrf_in, platform_account, sign_in, sign_in_
 use xg_e2e::schools::{district, school};
 use xg_tenancy::accounts::PlatformRole;
 
+/// Moves every use of a refresh token a minute into the past, as if time had passed.
+async fn age_used_tokens(t: &TestDb, table: &str) {
+    let sql = format!(
+        "update {table} set used_at = used_at - interval '1 minute' where used_at is not null"
+    );
+    let mut su = t.superuser().await;
+    sqlx::Executor::execute(&mut su, sql.as_str()).await.unwrap();
+}
+
 fn cookie_of(res: &reqwest::Response, name: &str) -> String {
     res.cookies()
         .find(|c| c.name() == name)
@@ -52,8 +61,14 @@ async fn an_expired_access_token_is_renewed_and_a_replayed_refresh_token_kills_t
     assert_ne!(first, second, "rotated");
     assert!(!cookie_of(&res, "xg_s_alpha").is_empty(), "a fresh access token");
 
+    // A twin request moments later (a browser's parallel requests) gets nothing, but does not
+    // sign the user out.
     let res = with_refresh_only(&app, "/s/alpha/home", "xg_s_alpha_r", &first).await;
     assert_eq!(res.headers()[LOCATION], "/s/alpha/login", "a used token is refused");
+    age_used_tokens(&t, "refresh_tokens").await;
+    // Later, the same used token is a theft: its whole family dies.
+    let res = with_refresh_only(&app, "/s/alpha/home", "xg_s_alpha_r", &first).await;
+    assert_eq!(res.headers()[LOCATION], "/s/alpha/login");
     let res = with_refresh_only(&app, "/s/alpha/home", "xg_s_alpha_r", &second).await;
     assert_eq!(res.headers()[LOCATION], "/s/alpha/login", "and its whole family with it");
 
@@ -118,6 +133,43 @@ async fn platform_sessions_renew_too() {
     let token = cookie_of(&res, "xg_platform_r");
     let res = with_refresh_only(&app, "/admin", "xg_platform_r", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let fresh = cookie_of(&res, "xg_platform_r");
+    age_used_tokens(&t, "platform_refresh_tokens").await;
     let res = with_refresh_only(&app, "/admin", "xg_platform_r", &token).await;
     assert_eq!(res.headers()[LOCATION], "/login", "replayed");
+    let res = with_refresh_only(&app, "/admin", "xg_platform_r", &fresh).await;
+    assert_eq!(res.headers()[LOCATION], "/login", "family revoked");
+}
+
+#[tokio::test]
+async fn a_rotation_waiting_on_a_password_change_finds_its_token_revoked() {
+    use xg_web::refresh::{self, Rotation, Store};
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    let s = school(&t.app, "d1", "alpha").await;
+    let mut tx = t.app.tenant(s.id).await.unwrap();
+    let account: uuid::Uuid =
+        sqlx::query_scalar("select id from school_accounts where username = 'admin'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    drop(tx);
+    let store = Store::School(s.id);
+    let token = refresh::issue(&t.app, store, account).await.unwrap();
+
+    // The password change: it holds the account row and revokes, but has not committed yet.
+    let mut change = t.app.tenant(s.id).await.unwrap();
+    sqlx::query("update school_accounts set must_change_password = false where id = $1")
+        .bind(account)
+        .execute(change.conn())
+        .await
+        .unwrap();
+    refresh::revoke_account(change.conn(), store, account).await.unwrap();
+
+    let db = t.app.clone();
+    let racing = tokio::spawn(async move { refresh::rotate(&db, store, &token).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!racing.is_finished(), "the rotation waits for the password change");
+    change.commit().await.unwrap();
+    assert!(matches!(racing.await.unwrap(), Rotation::Invalid), "and then finds its token revoked");
 }

@@ -132,6 +132,24 @@ fn selection(form: &HashMap<String, String>) -> Option<(Vec<String>, Vec<Uuid>)>
     Some((roles, units))
 }
 
+/// True if `granter` may hand out every unit in `units`: holders of `roles.manage` (school
+/// admins) may hand out any unit; anyone else only units inside their own scope.
+async fn may_assign_units(
+    tx: &mut TenantTx,
+    granter: Uuid,
+    units: &[Uuid],
+) -> Result<bool, sqlx::Error> {
+    if units.is_empty() {
+        return Ok(true);
+    }
+    if xg_authz::grants::of_account(tx, granter).await?.contains("roles.manage") {
+        return Ok(true);
+    }
+    let own: std::collections::BTreeSet<Uuid> =
+        xg_authz::scope::units_in_scope(tx, granter).await?.into_iter().map(|u| u.id).collect();
+    Ok(units.iter().all(|u| own.contains(u)))
+}
+
 /// Replaces an account's roles and units; false if any role or unit is not this school's.
 async fn write_assignment(
     tx: &mut TenantTx,
@@ -236,7 +254,9 @@ pub async fn create(
             return Ok(Err("taken"));
         }
         let wanted = xg_authz::grants::of_roles(&mut tx, &roles).await?;
-        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &wanted).await? {
+        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &wanted).await?
+            || !may_assign_units(&mut tx, user.claims.sub, &units).await?
+        {
             return Ok(Err("beyond"));
         }
         if !write_assignment(&mut tx, id, &roles, &units).await? {
@@ -309,7 +329,9 @@ pub async fn assign(
         // Both what the account gets and what it had must be within the granter's own power.
         let mut involved = xg_authz::grants::of_roles(&mut tx, &roles).await?;
         involved.extend(xg_authz::grants::of_account(&mut tx, account).await?);
-        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &involved).await? {
+        if !xg_authz::grants::holds_all(&mut tx, Some(user.claims.sub), &involved).await?
+            || !may_assign_units(&mut tx, user.claims.sub, &units).await?
+        {
             return Ok(Err("accounts.beyond_own"));
         }
         let before = xg_authz::grants::of_account(&mut tx, account).await?;

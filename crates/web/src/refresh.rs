@@ -114,8 +114,36 @@ pub async fn issue(db: &Db, store: Store, account: Uuid) -> Result<String, sqlx:
     Ok(token)
 }
 
+/// How long after a rotation the same token may come back without counting as theft: a
+/// browser's parallel requests all carry it. Such a late twin gets no new token, but its family
+/// is not revoked.
+const CONCURRENT_USE_SECONDS: i32 = 10;
+
+/// Locks the account row that owns `token`, if any. Rotation, sign-out and password changes all
+/// take this lock first, so a revocation can never miss a token that a concurrent rotation is
+/// about to issue.
+async fn lock_owner(conn: &mut PgConnection, store: Store, token: &str) -> Result<(), sqlx::Error> {
+    let accounts = match store {
+        Store::School(_) => "school_accounts",
+        Store::Platform => "platform_accounts",
+    };
+    let sql = format!(
+        "select 1 from {accounts} where id = (select account_id from {} where {}token_hash = $1)
+            for update",
+        store.table(),
+        store.filter(2)
+    );
+    let mut query = sqlx::query(&sql).bind(digest(token));
+    if let Store::School(t) = store {
+        query = query.bind(t.as_uuid());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
 pub async fn rotate(db: &Db, store: Store, token: &str) -> Result<Rotation, sqlx::Error> {
     let mut tx = begin(db, store).await?;
+    lock_owner(tx.conn(), store, token).await?;
     let tenant = match store {
         Store::School(t) => Some(t.as_uuid()),
         Store::Platform => None,
@@ -136,15 +164,20 @@ pub async fn rotate(db: &Db, store: Store, token: &str) -> Result<Rotation, sqlx
         return Ok(Rotation::Rotated { account, token: fresh });
     }
     let sql = format!(
-        "select family_id from {} where {}token_hash = $1 and used_at is not null",
+        "select family_id, used_at > now() - make_interval(secs => {CONCURRENT_USE_SECONDS})
+           from {} where {}token_hash = $1 and used_at is not null",
         store.table(),
         store.filter(2)
     );
-    let replayed: Option<Uuid> =
-        bind_tenant_scalar(sqlx::query_scalar(&sql).bind(digest(token)), tenant)
+    let replayed: Option<(Uuid, bool)> =
+        bind_tenant(sqlx::query_as(&sql).bind(digest(token)), tenant)
             .fetch_optional(tx.conn())
             .await?;
-    let Some(family) = replayed else { return Ok(Rotation::Invalid) };
+    let Some((family, just_used)) = replayed else { return Ok(Rotation::Invalid) };
+    if just_used {
+        // A twin of a request that rotated moments ago, not a thief: no token, no revocation.
+        return Ok(Rotation::Invalid);
+    }
     revoke_where(tx.conn(), store, "family_id", family).await?;
     tx.commit().await?;
     Ok(Rotation::Reused)
@@ -153,6 +186,7 @@ pub async fn rotate(db: &Db, store: Store, token: &str) -> Result<Rotation, sqlx
 /// Sign-out: revokes the family of `token`.
 pub async fn revoke_family_of(db: &Db, store: Store, token: &str) -> Result<(), sqlx::Error> {
     let mut tx = begin(db, store).await?;
+    lock_owner(tx.conn(), store, token).await?;
     let tenant = match store {
         Store::School(t) => Some(t.as_uuid()),
         Store::Platform => None,
@@ -170,7 +204,8 @@ pub async fn revoke_family_of(db: &Db, store: Store, token: &str) -> Result<(), 
 }
 
 /// Password change or reset: revokes every session of the account. Runs in the caller's
-/// transaction so it commits with the new password.
+/// transaction, after the password update has locked the account row, so it commits with the
+/// new password and no rotation can slip a token past it.
 pub async fn revoke_account(
     conn: &mut PgConnection,
     store: Store,
