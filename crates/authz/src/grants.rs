@@ -50,7 +50,13 @@ pub async fn holds_all(
 }
 
 /// True if some account still holds `roles.manage` (so the school can repair its own roles).
+/// Takes the school's registry row lock first, so two admins removing each other's power at
+/// the same moment are checked one after the other, each seeing the other's change.
 pub async fn someone_manages_roles(tx: &mut TenantTx) -> Result<bool, sqlx::Error> {
+    sqlx::query("select 1 from schools where id = $1 for update")
+        .bind(tx.tenant().as_uuid())
+        .execute(tx.conn())
+        .await?;
     sqlx::query_scalar(
         "select exists (select 1 from account_roles ar
                           join role_permissions rp
