@@ -3,5 +3,7 @@
 //! import itself, storage, status changes, transfers, statistics and exports build on these.
 
 pub mod cells;
+pub mod columns;
 pub mod dates;
 pub mod encoding;
+pub mod sheet;
