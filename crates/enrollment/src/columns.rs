@@ -57,6 +57,11 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (Field::Address, &["现住址", "家庭住址", "家庭地址", "通讯地址"]),
 ];
 
+/// The column name to show for a field: the first (most common) of its names.
+pub fn label(field: Field) -> &'static str {
+    SYNONYMS.iter().find(|(f, _)| *f == field).map_or("", |(_, names)| names[0])
+}
+
 /// The field a header names, if any.
 pub fn field_for(header: &str) -> Option<Field> {
     let h: String = normalise(header).chars().filter(|c| !c.is_whitespace()).collect();

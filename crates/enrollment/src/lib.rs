@@ -6,4 +6,5 @@ pub mod cells;
 pub mod columns;
 pub mod dates;
 pub mod encoding;
+pub mod preview;
 pub mod sheet;

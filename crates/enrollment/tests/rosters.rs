@@ -93,3 +93,17 @@ fn a_title_row_above_the_header_and_trailing_empty_rows_are_handled() {
         xg_enrollment::sheet::SheetProblem::NoHeader
     );
 }
+
+#[test]
+fn the_import_dry_run_finds_no_problem_in_any_real_roster() {
+    let tables = [
+        (read_xlsx(&roster("senior-high-school.xlsx")).unwrap(), 1620),
+        (read_csv(&roster("college.csv")).unwrap(), 2520),
+        (read_xlsx(&roster("vocational-school.xlsx")).unwrap(), 720),
+    ];
+    for (table, expected) in tables {
+        let p = xg_enrollment::preview::preview(&table);
+        assert_eq!(p.problems, [], "{:?}", table.headers);
+        assert_eq!(p.drafts.len(), expected);
+    }
+}
