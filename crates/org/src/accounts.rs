@@ -14,8 +14,8 @@ use xg_kernel::i18n::Catalog;
 use xg_kernel::text::has_control_characters;
 use xg_kernel::{AppError, TenantTx, password};
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{CleanForm, csrf_ok};
-use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+use xg_web::forms::CsrfForm;
+use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::chrome::Chrome;
 
@@ -200,11 +200,8 @@ pub async fn create(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let bad = |key: &str| {
         show(
@@ -297,11 +294,8 @@ pub async fn assign(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let account = form.get("account").and_then(|a| a.parse::<Uuid>().ok());
     let (Some(account), Some((roles, units))) = (account, selection(&form)) else {
@@ -374,11 +368,8 @@ pub async fn reset_password(
     Path((_, id)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    _: CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
     let initial = password::generate_initial();
     let hash = match password::hash(&initial) {

@@ -16,8 +16,8 @@ use xg_kernel::i18n::Catalog;
 use xg_kernel::text::has_control_characters;
 use xg_kernel::{AppError, TenantTx};
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{CleanForm, csrf_ok};
-use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+use xg_web::forms::CsrfForm;
+use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::chrome::Chrome;
 
@@ -192,11 +192,8 @@ pub async fn create(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let parse = |k: &str| field(k).parse::<Uuid>().ok();
@@ -271,9 +268,6 @@ async fn respond(
     id: String,
     outcome: &'static str,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
     let Some(note) = clean(form.get("note").map(String::as_str).unwrap_or_default(), 2000, false)
@@ -342,7 +336,7 @@ pub async fn accept(
     Path((_, id)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
     respond(state, user, addr, headers, form, id, "accepted").await
 }
@@ -353,7 +347,7 @@ pub async fn give_back(
     Path((_, id)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
     respond(state, user, addr, headers, form, id, "returned").await
 }

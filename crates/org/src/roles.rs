@@ -11,8 +11,8 @@ use xg_authz::roles::{self, RoleError};
 use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{CleanForm, csrf_ok};
-use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+use xg_web::forms::CsrfForm;
+use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::chrome::Chrome;
 
@@ -150,11 +150,8 @@ pub async fn create(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let key = form.get("key").map(|k| k.trim().to_owned()).unwrap_or_default();
     let name = form.get("name").map(|n| n.trim().to_owned()).unwrap_or_default();
     let perms = granted(&form);
@@ -171,11 +168,8 @@ pub async fn update(
     Path((_, key)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let name = form.get("name").map(|n| n.trim().to_owned()).unwrap_or_default();
     let perms = granted(&form);
     let who = actor(&user.claims, addr);
@@ -191,11 +185,8 @@ pub async fn delete(
     Path((_, key)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    _: CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let who = actor(&user.claims, addr);
     let name = key.clone();
     apply(&state, &user, &headers, "roles.deleted", &name, async |tx| {

@@ -11,8 +11,8 @@ use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
 use xg_tenancy::org::{self, OrgLevel};
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::{CleanForm, csrf_ok};
-use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
+use xg_web::forms::CsrfForm;
+use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::chrome::Chrome;
 use crate::units::{self, UnitEdit, UnitError};
@@ -155,11 +155,8 @@ pub async fn create(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (code, name) = (field("code"), field("name"));
     let parent = match field("parent").trim() {
@@ -250,11 +247,8 @@ pub async fn edit(
     Path((_, id)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let optional_id = |k: &str| -> Result<Option<Uuid>, ()> {
@@ -284,11 +278,8 @@ pub async fn delete(
     Path((_, id)): Path<(String, String)>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    _: CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let Ok(id) = id.parse::<Uuid>() else { return error_page(AppError::NotFound) };
     let who = actor(&user.claims, addr);
     apply(&state, &user, &headers, "org.deleted", async |tx| units::delete(tx, &who, id).await)

@@ -102,3 +102,22 @@ impl<S: Send + Sync> FromRequest<S> for CleanForm {
         Ok(Self(pairs.into_iter().collect()))
     }
 }
+
+/// A `CleanForm` whose CSRF token has been checked against the browser's cookie; a missing or
+/// wrong token answers 403 before the handler runs. Handlers that must first send a signed-out
+/// visitor to the sign-in page check the token themselves with `csrf_ok`.
+pub struct CsrfForm(pub HashMap<String, String>);
+
+impl FromRequest<AppState> for CsrfForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let CleanForm(form) = CleanForm::from_request(req, state).await?;
+        if csrf_ok(state, &headers, form.get("csrf").map(String::as_str)) {
+            Ok(Self(form))
+        } else {
+            Err(crate::render::csrf_error())
+        }
+    }
+}

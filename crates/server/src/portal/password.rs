@@ -14,6 +14,7 @@ use xg_tenancy::lockout::{self, Accounts};
 
 use super::platform::locked_message;
 use xg_web::client::{ClientAddr, actor};
+use xg_web::forms::CsrfForm;
 use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
 use xg_web::lifecycle;
 use xg_web::refresh::{self, Store};
@@ -99,11 +100,8 @@ pub async fn school_change(
     Extension(user): Extension<SchoolUser>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (current, new, confirm) = (field("current"), field("new"), field("confirm"));
     let fail = |key: &str| {

@@ -12,9 +12,10 @@ use xg_kernel::{AppError, password};
 use xg_tenancy::accounts::{self, PlatformRole};
 use xg_tenancy::lockout::{self, Accounts};
 
-use super::{csrf_error, error_page, render};
+use super::{error_page, render};
 use xg_web::client::ClientAddr;
-use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other, signed_in};
+use xg_web::forms::CsrfForm;
+use xg_web::forms::{Csrf, see_other, signed_in};
 use xg_web::lifecycle;
 use xg_web::refresh::Store;
 use xg_web::session::{self, Claims, PLATFORM_COOKIE};
@@ -81,11 +82,8 @@ pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let username = form.get("username").map(|u| u.trim().to_owned()).unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
@@ -203,14 +201,7 @@ async fn check_credentials(
     Ok(outcome)
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    CleanForm(form): CleanForm,
-) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, _: CsrfForm) -> Response {
     let mut res = see_other("/");
     for c in lifecycle::end(&state, Store::Platform, PLATFORM_COOKIE, &headers).await {
         session::push_cookie(res.headers_mut(), c);

@@ -17,11 +17,12 @@ use xg_tenancy::{School, accounts, org};
 
 use super::platform::{LoginPage, Outcome, captcha_solved, locked_message, sign_in_actor};
 use super::views::module_labels;
-use super::{csrf_error, error_page, render};
+use super::{error_page, render};
 use xg_web::AppState;
 use xg_web::SchoolUser;
 use xg_web::client::ClientAddr;
-use xg_web::forms::{CleanForm, Csrf, csrf_ok, see_other};
+use xg_web::forms::CsrfForm;
+use xg_web::forms::{Csrf, see_other};
 use xg_web::guard::base_path;
 use xg_web::lifecycle;
 use xg_web::refresh::Store;
@@ -108,11 +109,8 @@ pub async fn login(
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     uri: OriginalUri,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    CsrfForm(form): CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let m = Catalog::zh();
     let base = base_path(&uri, &school);
     let username = form.get("username").map(|u| u.trim().to_owned()).unwrap_or_default();
@@ -201,11 +199,8 @@ pub async fn logout(
     Extension(CurrentSchool(school)): Extension<CurrentSchool>,
     uri: OriginalUri,
     headers: HeaderMap,
-    CleanForm(form): CleanForm,
+    _: CsrfForm,
 ) -> Response {
-    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
-        return csrf_error();
-    }
     let mut res = see_other(&base_path(&uri, &school));
     let cookie = school_cookie(school.slug.as_str());
     for c in lifecycle::end(&state, Store::School(school.id), &cookie, &headers).await {
