@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use sqlx::PgConnection;
 use uuid::Uuid;
-use xg_kernel::TenantTx;
 
 pub const FREE_ATTEMPTS: i32 = 5;
 
@@ -92,10 +91,43 @@ pub async fn record_success(
     Ok(())
 }
 
-/// For school accounts: the same, inside the school's transaction (RLS applies).
-pub async fn school_locked_for(
-    tx: &mut TenantTx,
-    id: Uuid,
-) -> Result<Option<Duration>, sqlx::Error> {
-    locked_for(tx.conn(), Accounts::School, id).await
+/// The result of checking a password against an account's lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    Failed,
+    /// Already locked: the password was not even checked.
+    Locked(Duration),
+    /// This failure started a lock (worth an audit entry).
+    LockedNow(Duration),
+}
+
+/// Checks `password` for `account` (its id and stored hash; `None` for an unknown username,
+/// which costs the same time and fails), honouring and updating the lockout. The caller's
+/// transaction holds the account row until it ends, so concurrent checks run one by one.
+pub async fn check(
+    conn: &mut PgConnection,
+    which: Accounts,
+    account: Option<(Uuid, String)>,
+    password: String,
+) -> Result<Verdict, sqlx::Error> {
+    if let Some((id, _)) = &account {
+        lock_row(&mut *conn, which, *id).await?;
+        if let Some(wait) = locked_for(&mut *conn, which, *id).await? {
+            return Ok(Verdict::Locked(wait));
+        }
+    }
+    let id = account.as_ref().map(|(id, _)| *id);
+    let verified = xg_kernel::password::verify_limited(password, account.map(|(_, h)| h)).await;
+    Ok(match id {
+        Some(id) if verified => {
+            record_success(conn, which, id).await?;
+            Verdict::Passed
+        }
+        Some(id) => match record_failure(conn, which, id).await? {
+            Some(wait) => Verdict::LockedNow(wait),
+            None => Verdict::Failed,
+        },
+        None => Verdict::Failed,
+    })
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use xg_kernel::i18n::Catalog;
 use xg_kernel::{AppError, password};
 use xg_tenancy::accounts;
-use xg_tenancy::lockout::{self, Accounts};
+use xg_tenancy::lockout::{self, Accounts, Verdict};
 
 use super::platform::locked_message;
 use xg_web::client::{ClientAddr, actor};
@@ -78,13 +78,24 @@ fn rule_broken(current: &str, new: &str, confirm: &str, username: &str) -> Optio
     }
 }
 
-async fn verify_and_hash(current: String, stored: String, new: String) -> Option<String> {
-    tokio::task::spawn_blocking(move || {
-        password::verify(&current, &stored).then(|| password::hash(&new).ok()).flatten()
-    })
-    .await
-    .ok()
-    .flatten()
+/// Checks the current password (it counts towards the lockout like a sign-in) and, if it is
+/// right, hashes the new one.
+async fn check_and_hash(
+    conn: &mut sqlx::PgConnection,
+    which: Accounts,
+    account: (uuid::Uuid, String),
+    current: String,
+    new: String,
+) -> Result<Result<String, Refusal>, AppError> {
+    match lockout::check(conn, which, Some(account), current).await? {
+        Verdict::Passed => {}
+        Verdict::Failed => return Ok(Err(Refusal::Key("password.wrong_current"))),
+        Verdict::Locked(wait) | Verdict::LockedNow(wait) => return Ok(Err(Refusal::Locked(wait))),
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    Ok(Ok(hash))
 }
 
 pub async fn school_page(
@@ -122,18 +133,14 @@ pub async fn school_change(
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
             return Ok(Err(Refusal::Key(rule)));
         }
-        // Guessing the current password here counts like guessing it at sign-in.
-        lockout::lock_row(tx.conn(), Accounts::School, account.id).await?;
-        if let Some(wait) = lockout::school_locked_for(&mut tx, account.id).await? {
-            return Ok(Err(Refusal::Locked(wait)));
-        }
-        let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
-        else {
-            let lock = lockout::record_failure(tx.conn(), Accounts::School, account.id).await?;
-            tx.commit().await?;
-            return Ok(Err(lock.map_or(Refusal::Key("password.wrong_current"), Refusal::Locked)));
+        let stored = (account.id, account.password_hash.clone());
+        let hash = match check_and_hash(tx.conn(), Accounts::School, stored, current, new).await? {
+            Ok(hash) => hash,
+            Err(refusal) => {
+                tx.commit().await?;
+                return Ok(Err(refusal));
+            }
         };
-        lockout::record_success(tx.conn(), Accounts::School, account.id).await?;
         let who = actor(&user.claims, addr);
         accounts::set_school_password(&mut tx, &who, account.id, &hash, false).await?;
         refresh::revoke_account(tx.conn(), Store::School(user.school.id), account.id).await?;
@@ -186,17 +193,15 @@ pub async fn platform_change(
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
             return Ok(Err(Refusal::Key(rule)));
         }
-        lockout::lock_row(tx.conn(), Accounts::Platform, account.id).await?;
-        if let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, account.id).await? {
-            return Ok(Err(Refusal::Locked(wait)));
-        }
-        let Some(hash) = verify_and_hash(current.clone(), account.password_hash, new.clone()).await
-        else {
-            let lock = lockout::record_failure(tx.conn(), Accounts::Platform, account.id).await?;
-            tx.commit().await?;
-            return Ok(Err(lock.map_or(Refusal::Key("password.wrong_current"), Refusal::Locked)));
+        let stored = (account.id, account.password_hash.clone());
+        let hash = match check_and_hash(tx.conn(), Accounts::Platform, stored, current, new).await?
+        {
+            Ok(hash) => hash,
+            Err(refusal) => {
+                tx.commit().await?;
+                return Ok(Err(refusal));
+            }
         };
-        lockout::record_success(tx.conn(), Accounts::Platform, account.id).await?;
         accounts::set_platform_password(tx.conn(), &actor(&who, addr), account.id, &hash, false)
             .await?;
         refresh::revoke_account(tx.conn(), Store::Platform, account.id).await?;

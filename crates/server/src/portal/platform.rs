@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use xg_audit::{Actor, Change};
+use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
-use xg_kernel::{AppError, password};
 use xg_tenancy::accounts::{self, PlatformRole};
-use xg_tenancy::lockout::{self, Accounts};
+use xg_tenancy::lockout::{self, Accounts, Verdict};
 
 use super::{error_page, render};
 use xg_web::client::ClientAddr;
@@ -172,30 +172,18 @@ async fn check_credentials(
 ) -> Result<Outcome<accounts::PlatformAccount>, AppError> {
     let mut tx = state.db.platform().await?;
     let account = accounts::find_platform_account(tx.conn(), username).await?;
-    if let Some(a) = &account {
-        lockout::lock_row(tx.conn(), Accounts::Platform, a.id).await?;
-        if let Some(wait) = lockout::locked_for(tx.conn(), Accounts::Platform, a.id).await? {
-            return Ok(Outcome::Locked(wait));
+    let stored = account.as_ref().map(|a| (a.id, a.password_hash.clone()));
+    let verdict = lockout::check(tx.conn(), Accounts::Platform, stored, password).await?;
+    let outcome = match (verdict, account) {
+        (Verdict::Passed, Some(a)) => Outcome::SignedIn(a),
+        (Verdict::LockedNow(wait), Some(a)) => {
+            let who = sign_in_actor(&a.username, addr);
+            let change = Change::new("platform_account.lock", format!("platform_account:{}", a.id));
+            xg_audit::record_platform(tx.conn(), &who, change).await?;
+            Outcome::Locked(wait)
         }
-    }
-    let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let verified = password::verify_limited(password, stored).await;
-    let outcome = match account {
-        Some(a) if verified => {
-            lockout::record_success(tx.conn(), Accounts::Platform, a.id).await?;
-            Outcome::SignedIn(a)
-        }
-        Some(a) => match lockout::record_failure(tx.conn(), Accounts::Platform, a.id).await? {
-            Some(wait) => {
-                let who = sign_in_actor(&a.username, addr);
-                let change =
-                    Change::new("platform_account.lock", format!("platform_account:{}", a.id));
-                xg_audit::record_platform(tx.conn(), &who, change).await?;
-                Outcome::Locked(wait)
-            }
-            None => Outcome::Failed,
-        },
-        None => Outcome::Failed,
+        (Verdict::Locked(wait), _) => Outcome::Locked(wait),
+        _ => Outcome::Failed,
     };
     tx.commit().await?;
     Ok(outcome)

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
 use xg_audit::Change;
+use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
-use xg_kernel::{AppError, password};
-use xg_tenancy::lockout::{self, Accounts};
+use xg_tenancy::lockout::{self, Accounts, Verdict};
 use xg_tenancy::{School, accounts, org};
 
 use super::platform::{LoginPage, Outcome, captcha_solved, locked_message, sign_in_actor};
@@ -166,29 +166,18 @@ pub async fn check_credentials(
 ) -> Result<Outcome<accounts::SchoolAccount>, AppError> {
     let mut tx = state.db.tenant(school.id).await?;
     let account = accounts::find_school_account(&mut tx, username).await?;
-    if let Some(a) = &account {
-        lockout::lock_row(tx.conn(), Accounts::School, a.id).await?;
-        if let Some(wait) = lockout::school_locked_for(&mut tx, a.id).await? {
-            return Ok(Outcome::Locked(wait));
+    let stored = account.as_ref().map(|a| (a.id, a.password_hash.clone()));
+    let verdict = lockout::check(tx.conn(), Accounts::School, stored, password).await?;
+    let outcome = match (verdict, account) {
+        (Verdict::Passed, Some(a)) => Outcome::SignedIn(a),
+        (Verdict::LockedNow(wait), Some(a)) => {
+            let who = sign_in_actor(&a.username, addr);
+            let change = Change::new("account.lock", format!("account:{}", a.id));
+            xg_audit::record(&mut tx, &who, change).await?;
+            Outcome::Locked(wait)
         }
-    }
-    let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let verified = password::verify_limited(password, stored).await;
-    let outcome = match account {
-        Some(a) if verified => {
-            lockout::record_success(tx.conn(), Accounts::School, a.id).await?;
-            Outcome::SignedIn(a)
-        }
-        Some(a) => match lockout::record_failure(tx.conn(), Accounts::School, a.id).await? {
-            Some(wait) => {
-                let who = sign_in_actor(&a.username, addr);
-                let change = Change::new("account.lock", format!("account:{}", a.id));
-                xg_audit::record(&mut tx, &who, change).await?;
-                Outcome::Locked(wait)
-            }
-            None => Outcome::Failed,
-        },
-        None => Outcome::Failed,
+        (Verdict::Locked(wait), _) => Outcome::Locked(wait),
+        _ => Outcome::Failed,
     };
     tx.commit().await?;
     Ok(outcome)
