@@ -15,7 +15,7 @@ use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
-use crate::chrome::Chrome;
+use xg_web::chrome::Chrome;
 
 const PAGE_SIZE: i64 = 50;
 

@@ -19,7 +19,7 @@ use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::CsrfForm;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
-use crate::chrome::Chrome;
+use xg_web::chrome::Chrome;
 
 pub struct Item {
     id: Uuid,

@@ -4,7 +4,6 @@
 
 mod accounts;
 mod audit;
-mod chrome;
 mod handovers;
 mod roles;
 mod scope;
@@ -18,7 +17,7 @@ use xg_web::AppState;
 use xg_web::api::require_api_user;
 use xg_web::guard::{require_permission, require_school_user};
 
-pub use chrome::nav_for;
+pub use xg_web::chrome::nav_for;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()

@@ -11,7 +11,7 @@ use xg_kernel::AppError;
 use xg_kernel::i18n::Catalog;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
-use crate::chrome::Chrome;
+use xg_web::chrome::Chrome;
 
 #[derive(Template)]
 #[template(path = "org_scope.html")]

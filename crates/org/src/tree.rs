@@ -14,8 +14,8 @@ use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::CsrfForm;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
-use crate::chrome::Chrome;
 use crate::units::{self, UnitEdit, UnitError};
+use xg_web::chrome::Chrome;
 
 pub struct UnitLine {
     id: Uuid,

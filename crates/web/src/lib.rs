@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod captcha;
+pub mod chrome;
 pub mod client;
 pub mod forms;
 pub mod guard;

@@ -1,10 +1,10 @@
 //! What every school page shows around its content: the school, who is signed in, the menu of
 //! pages this account may open, and a notice or error.
 
+use crate::forms::Csrf;
+use crate::{AppState, SchoolUser};
 use axum::http::HeaderMap;
 use xg_kernel::i18n::Catalog;
-use xg_web::forms::Csrf;
-use xg_web::{AppState, SchoolUser};
 
 pub struct Chrome {
     pub title: String,
