@@ -7,4 +7,5 @@ pub mod columns;
 pub mod dates;
 pub mod encoding;
 pub mod preview;
+pub mod reference;
 pub mod sheet;
