@@ -88,6 +88,8 @@ create table student_imports (
     created_units integer not null default 0,
     create_missing_units boolean not null default false,
     failure text,
+    -- The first problems of the dry run (row, column, value, message), for the preview page.
+    problems jsonb not null default '[]',
     created_by uuid,
     created_by_name text not null,
     created_at timestamptz not null default now(),
