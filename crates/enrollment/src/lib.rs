@@ -17,3 +17,6 @@ pub mod stats;
 pub mod status;
 pub mod store;
 pub mod transfer;
+pub mod web;
+
+pub use web::router;

@@ -61,4 +61,9 @@ impl AppState {
             .as_deref()
             .ok_or_else(|| AppError::Unavailable("no master_key configured".into()))
     }
+
+    /// The same, shared, for work that outlives the request (a background import).
+    pub fn keyring_arc(&self) -> AppResult<Arc<Keyring>> {
+        self.keyring.clone().ok_or_else(|| AppError::Unavailable("no master_key configured".into()))
+    }
 }
