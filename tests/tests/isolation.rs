@@ -79,6 +79,51 @@ async fn fill_tables_onboarding_leaves_empty(db: &Db, tenant: TenantId) {
     .execute(tx.conn())
     .await
     .unwrap();
+    // Student records: the school's data key, a history entry, an import job, a transfer case.
+    let keyring = xg_kernel::keyring::Keyring::new(&secrecy::SecretString::from(
+        xg_e2e::app::TEST_MASTER_KEY,
+    ))
+    .unwrap();
+    let key = keyring.for_school(&mut tx).await.unwrap();
+    let student: uuid::Uuid =
+        sqlx::query_scalar("select id from students limit 1").fetch_one(tx.conn()).await.unwrap();
+    let change = xg_enrollment::status::Request {
+        kind: xg_enrollment::status::Kind::Suspend,
+        reason: "因病".into(),
+        effective_date: time::macros::date!(2026 - 03 - 01),
+        document_no: None,
+        approved_by: None,
+        attachment_id: None,
+    };
+    xg_enrollment::status::apply(&mut tx, student, &change, &xg_e2e::schools::test_actor())
+        .await
+        .unwrap();
+    let attachment: uuid::Uuid = sqlx::query_scalar("select id from attachments limit 1")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into student_imports (tenant_id, id, attachment_id, file_name, status,
+             created_by_name)
+         values ($1, gen_random_uuid(), $2, '名册.csv', 'previewed', 'admin')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(attachment)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into student_transfers (tenant_id, id, direction, counterpart_school_id,
+             student_name, student_no, id_number_masked, id_number_sealed, reason, status,
+             requested_by_name)
+         values ($1, gen_random_uuid(), 'incoming', $1, '张三', '0001', '1101**', $2, '迁居',
+                 'requested', 'admin')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(key.seal("id_number", "110101201003070011").unwrap())
+    .execute(tx.conn())
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     xg_web::refresh::issue(db, xg_web::refresh::Store::School(tenant), account).await.unwrap();
 }
