@@ -85,6 +85,7 @@ pub const PERMISSIONS: &[Permission] = &[
         module: Module::Enrollment,
         routes: &[("POST", "/student/:id/reveal")],
     },
+    Permission { key: "students.self", module: Module::Enrollment, routes: &[("GET", "/me")] },
     Permission {
         key: "students.export",
         module: Module::Enrollment,

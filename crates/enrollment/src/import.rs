@@ -357,6 +357,7 @@ async fn write(
     {
         let written =
             store::insert_students(&mut tx, &key, drafts, places, (actor.id, &actor.name)).await?;
+        crate::accounts::create_for(&mut tx, &written).await?;
         ids.extend(written);
         report_progress(db, tenant, id, ids.len()).await;
     }

@@ -107,6 +107,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "students.manage",
             "students.reveal",
             "students.export",
+            "students.self",
         ],
         "counselor"
         | "head_teacher"
@@ -114,6 +115,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         | "party_secretary"
         | "training_instructor"
         | "finance" => STAFF,
+        "student" => &["students.self"],
         _ => &[],
     }
 }

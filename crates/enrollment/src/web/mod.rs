@@ -22,6 +22,7 @@ use crate::search::Reach;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/s/{slug}/me", get(record::mine))
         .route("/s/{slug}/students", get(list::page))
         .route("/s/{slug}/students/export", get(list::export))
         .route("/s/{slug}/students/stats", get(stats::page))
