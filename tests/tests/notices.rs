@@ -558,3 +558,31 @@ async fn a_second_school_cannot_see_or_touch_a_notice() {
         .unwrap();
     assert_eq!(status, "published");
 }
+
+#[tokio::test]
+async fn a_scheduled_notice_reaches_its_students_once_its_time_has_come() {
+    let w = world().await;
+    let app = TestApp::start(w.t.app.clone()).await;
+    let counselor = browser();
+    sign_in_school(&app, &counselor, "alpha", "counselor", "initial-password-2").await;
+    let c1 = unit_id(&w.t.app, w.alpha, "G1-C1").await;
+    let later = [("publish_at", "2099-01-01T08:00")];
+    let (status, html) =
+        compose(&app, &counselor, "alpha", "定时通知", "<p>稍后</p>", &[c1], &later).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("已设置定时发布"), "{html}");
+    let id = notice_id(&w.t.app, w.alpha, "定时通知").await;
+    let s1 = student_client(&app, "alpha", "s1").await;
+    assert!(!get(&app, &s1, "/s/alpha/inbox").await.1.contains("定时通知"));
+    assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (0, 0, 0));
+
+    let mut tx = w.t.app.tenant(w.alpha).await.unwrap();
+    sqlx::query("update notices set publish_at = now() - interval '1 minute' where id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(get(&app, &s1, "/s/alpha/inbox").await.1.contains("定时通知"));
+    assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (2, 0, 0));
+}

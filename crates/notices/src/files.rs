@@ -190,8 +190,7 @@ pub async fn upload(
     };
     let Ok(form) = form else { return message_page(StatusCode::BAD_REQUEST, "notices.upload_bad") };
     let (name, bytes) = match read_upload(&state, &headers, form).await {
-        Upload::File { name, bytes } if bytes.is_empty() => {
-            let _ = name;
+        Upload::File { bytes, .. } if bytes.is_empty() => {
             return message_page(StatusCode::UNPROCESSABLE_ENTITY, "notices.upload_empty");
         }
         Upload::File { name, bytes } => (name, bytes),
@@ -228,14 +227,17 @@ pub async fn upload(
         .execute(tx.conn())
         .await?;
         sqlx::query(
-            "insert into notice_attachments (tenant_id, notice_id, attachment_id) values ($1, $2, $3)",
+            "insert into notice_attachments (tenant_id, notice_id, attachment_id)
+             values ($1, $2, $3)",
         )
         .bind(tx.tenant().as_uuid())
         .bind(notice.id)
         .bind(attachment)
         .execute(tx.conn())
         .await?;
-        let after = serde_json::json!({ "attachment": attachment, "size": bytes.len(), "type": content_type });
+        let after = serde_json::json!({
+            "attachment": attachment, "size": bytes.len(), "type": content_type,
+        });
         let change = Change::new("notice.attach", format!("notice:{}", notice.id)).after(after);
         xg_audit::record(&mut tx, &who, change).await?;
         tx.commit().await?;
@@ -341,7 +343,8 @@ mod tests {
         assert_eq!(
             d,
             "attachment; filename=\"____________.pdf\"; \
-             filename*=UTF-8''%E6%9C%9F%E6%9C%AB%20%E8%80%83%E8%AF%95%E5%AE%89%E6%8E%92%20%28%E7%BB%88%E7%89%88%29.pdf"
+             filename*=UTF-8''%E6%9C%9F%E6%9C%AB%20%E8%80%83%E8%AF%95%E5%AE%89%E6%8E%92\
+             %20%28%E7%BB%88%E7%89%88%29.pdf"
         );
     }
 

@@ -30,7 +30,8 @@ pub struct Notice {
 pub const NOTICE_COLUMNS: &str = "n.id, n.title, n.body_html, n.category,
     to_char(n.deadline at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') as deadline,
     to_char(n.deadline at time zone 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI') as deadline_input,
-    to_char(n.publish_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI') as publish_at_input,
+    to_char(n.publish_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI')
+        as publish_at_input,
     n.needs_confirmation, n.allow_reply, n.status,
     to_char(n.published_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') as published_at,
     n.sender_id, n.sender_name, n.revision";
