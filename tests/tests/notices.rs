@@ -586,3 +586,43 @@ async fn a_scheduled_notice_reaches_its_students_once_its_time_has_come() {
     assert!(get(&app, &s1, "/s/alpha/inbox").await.1.contains("定时通知"));
     assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (2, 0, 0));
 }
+
+#[tokio::test]
+async fn publishing_to_a_grade_of_four_thousand_students_is_one_quick_statement() {
+    let w = world().await;
+    let mut tx = w.t.app.tenant(w.alpha).await.unwrap();
+    sqlx::query(
+        "insert into students (tenant_id, id, student_no, name, org_unit_id)
+         select $1, gen_random_uuid(), 'N' || g, '学生' || g, u.id
+           from generate_series(1, 4000) g
+           join org_units u on u.code = case when g % 2 = 0 then 'G1-C1' else 'G1-C2' end",
+    )
+    .bind(w.alpha.as_uuid())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into staff_scopes (tenant_id, account_id, org_unit_id)
+         select a.tenant_id, a.id, u.id from school_accounts a, org_units u
+          where a.username = 'admin' and u.code = 'G1'",
+    )
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let app = TestApp::start(w.t.app.clone()).await;
+    let admin = browser();
+    sign_in_school(&app, &admin, "alpha", "admin", "initial-password-1").await;
+    let grade = unit_id(&w.t.app, w.alpha, "G1").await;
+
+    let started = std::time::Instant::now();
+    let (status, html) =
+        compose(&app, &admin, "alpha", "全年级通知", "<p>全体</p>", &[grade], &[]).await;
+    let elapsed = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("送达 4003 名学生"), "{}", &html[..html.len().min(2000)]);
+    assert!(html.contains("只显示前 300 名"), "the page lists a sample, the export has all");
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    let id = notice_id(&w.t.app, w.alpha, "全年级通知").await;
+    assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (4003, 0, 0));
+}

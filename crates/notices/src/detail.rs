@@ -35,12 +35,18 @@ struct DetailPage {
     is_sender: bool,
     stats: NoticeStats,
     unread: Vec<Receipt>,
+    unread_total: usize,
     unconfirmed: Vec<Receipt>,
+    unconfirmed_total: usize,
     replies: Vec<Receipt>,
+    list_cap: usize,
     revisions: Vec<(i32, String, String, String)>,
     reminders: Vec<(String, String, i32)>,
     max_upload_mb: usize,
 }
+
+/// At most this many names per list on the page.
+const LIST_CAP: usize = 300;
 
 pub fn outcome_message(title: &str, outcome: Option<Published>) -> String {
     let m = Catalog::zh();
@@ -90,13 +96,15 @@ pub async fn show(
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    let pick = |keep: &dyn Fn(&Receipt) -> bool| -> Vec<Receipt> {
-        stats.receipts.iter().filter(|r| keep(r)).cloned().collect()
+    // Long lists are cut on the page; the export always has everyone.
+    let pick = |keep: &dyn Fn(&Receipt) -> bool| -> (Vec<Receipt>, usize) {
+        let all: Vec<&Receipt> = stats.receipts.iter().filter(|r| keep(r)).collect();
+        (all.iter().take(LIST_CAP).map(|r| (*r).clone()).collect(), all.len())
     };
-    let unread = pick(&|r| r.read_at.is_none());
-    let unconfirmed =
-        if n.needs_confirmation { pick(&|r| r.confirmed_at.is_none()) } else { vec![] };
-    let replies = pick(&|r| r.reply.is_some());
+    let (unread, unread_total) = pick(&|r| r.read_at.is_none());
+    let (unconfirmed, unconfirmed_total) =
+        if n.needs_confirmation { pick(&|r| r.confirmed_at.is_none()) } else { (vec![], 0) };
+    let (replies, _) = pick(&|r| r.reply.is_some());
     let (mut chrome, csrf) = Chrome::new(state, user, headers, "notices.detail").await;
     chrome.notice = notice;
     chrome.error = error;
@@ -114,8 +122,11 @@ pub async fn show(
             .collect(),
         stats,
         unread,
+        unread_total,
         unconfirmed,
+        unconfirmed_total,
         replies,
+        list_cap: LIST_CAP,
         revisions,
         reminders,
         max_upload_mb: crate::files::MAX_UPLOAD_BYTES / (1024 * 1024),
