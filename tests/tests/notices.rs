@@ -314,6 +314,12 @@ async fn attachments_on_s3_are_capped_typed_by_content_and_useless_to_another_sc
         assert!(location.contains("response-content-disposition="), "{location}");
         let fetched = reqwest::get(&location).await.unwrap();
         assert_eq!(fetched.status(), StatusCode::OK);
+        assert_eq!(fetched.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            fetched.headers()["content-disposition"],
+            "attachment; filename=\"_______.pdf\"; \
+             filename*=UTF-8''%E6%9C%9F%E6%9C%AB%20%E8%80%83%E8%AF%95%E5%AE%89%E6%8E%92.pdf"
+        );
         assert_eq!(fetched.bytes().await.unwrap().as_ref(), content.as_slice());
     }
     // A classmate outside the audience gets nothing.
