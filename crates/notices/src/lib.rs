@@ -54,3 +54,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))
         .route_layer(middleware::from_fn(|req, next| require_module(Module::Notices, req, next)))
 }
+
+#[cfg(test)]
+mod tests {
+    use xg_kernel::i18n::Catalog;
+
+    /// Every `"notices.…"` or `"nav.…"` literal in this crate names a catalog message.
+    #[test]
+    fn every_message_key_in_this_crate_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for piece in text.split('"').skip(1).step_by(2) {
+                let is_key = (piece.starts_with("notices.") || piece.starts_with("nav."))
+                    && !piece.ends_with('.')
+                    && piece.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                if is_key {
+                    seen += 1;
+                    if !Catalog::zh().contains(piece) {
+                        missing.push(piece.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(seen > 30, "found only {seen} keys; is the scan broken?");
+        assert_eq!(missing, Vec::<String>::new());
+    }
+}
