@@ -540,10 +540,10 @@ async fn a_second_school_cannot_see_or_touch_a_notice() {
     for path in [format!("/s/beta/notices/{id}"), format!("/s/beta/notices/{id}/export")] {
         assert_eq!(get(&app, &beta, &path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
-    let page = format!("/s/beta/notices");
+    let page = "/s/beta/notices";
     for action in ["withdraw", "remind", "publish"] {
         let (status, _) =
-            post_form(&app, &beta, &page, &format!("/s/beta/notices/{id}/{action}"), &[]).await;
+            post_form(&app, &beta, page, &format!("/s/beta/notices/{id}/{action}"), &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{action}");
     }
     // Beta's own counselor signed in to alpha's address is not signed in there at all.
