@@ -491,6 +491,22 @@ async fn edits_keep_revisions_and_a_withdrawn_notice_leaves_the_inbox() {
     let id = notice_id(&w.t.app, w.alpha, "初稿标题").await;
     assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (0, 0, 0), "a draft reaches nobody");
 
+    // A draft's attachment can be taken off again, row and file.
+    let (status, _) = upload(&app, &counselor, "alpha", id, "草稿附件.pdf", pdf_bytes(2048)).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut tx = w.t.app.tenant(w.alpha).await.unwrap();
+    let attachment: Uuid =
+        sqlx::query_scalar("select id from attachments").fetch_one(tx.conn()).await.unwrap();
+    drop(tx);
+    let detail = format!("/s/alpha/notices/{id}");
+    let remove = format!("{detail}/attachments/{attachment}/delete");
+    let (status, html) = post_form(&app, &counselor, &detail, &remove, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("已删除附件：草稿附件.pdf"), "{html}");
+    assert_eq!(attachment_count(&w.t.app, w.alpha).await, 0);
+    let link = format!("{detail}/attachments/{attachment}");
+    assert_eq!(get(&app, &counselor, &link).await.0, StatusCode::NOT_FOUND);
+
     let edit = format!("/s/alpha/notices/{id}/edit");
     let unit_field = format!("unit_{c1}");
     let fields = [
@@ -503,11 +519,20 @@ async fn edits_keep_revisions_and_a_withdrawn_notice_leaves_the_inbox() {
         post_form(&app, &counselor, &edit, &format!("/s/alpha/notices/{id}"), &fields).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("版本 1：初稿标题"), "{html}");
-    let detail = format!("/s/alpha/notices/{id}");
     let (status, html) =
         post_form(&app, &counselor, &detail, &format!("{detail}/publish"), &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("送达 2 名学生"), "{html}");
+
+    // Once sent, what students received stays: attachments cannot be removed.
+    upload(&app, &counselor, "alpha", id, "正式附件.pdf", pdf_bytes(2048)).await;
+    let mut tx = w.t.app.tenant(w.alpha).await.unwrap();
+    let attachment: Uuid =
+        sqlx::query_scalar("select id from attachments").fetch_one(tx.conn()).await.unwrap();
+    drop(tx);
+    let remove = format!("{detail}/attachments/{attachment}/delete");
+    assert_eq!(post_form(&app, &counselor, &detail, &remove, &[]).await.0, StatusCode::CONFLICT);
+    assert_eq!(attachment_count(&w.t.app, w.alpha).await, 1);
 
     let s1 = student_client(&app, "alpha", "s1").await;
     assert!(get(&app, &s1, "/s/alpha/inbox").await.1.contains("正式标题"));
@@ -591,6 +616,23 @@ async fn a_scheduled_notice_reaches_its_students_once_its_time_has_come() {
     tx.commit().await.unwrap();
     assert!(get(&app, &s1, "/s/alpha/inbox").await.1.contains("定时通知"));
     assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (2, 0, 0));
+
+    // Clearing the time of a scheduled notice turns it back into a draft.
+    compose(&app, &counselor, "alpha", "再定时", "<p>x</p>", &[c1], &later).await;
+    let again = notice_id(&w.t.app, w.alpha, "再定时").await;
+    let unit_field = format!("unit_{c1}");
+    let fields = [
+        ("title", "再定时"),
+        ("body", "<p>x</p>"),
+        ("category", "general"),
+        ("publish_at", ""),
+        (unit_field.as_str(), "on"),
+    ];
+    let edit = format!("/s/alpha/notices/{again}/edit");
+    let (status, html) =
+        post_form(&app, &counselor, &edit, &format!("/s/alpha/notices/{again}"), &fields).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<span class=\"tag\">草稿</span>"), "{html}");
 }
 
 #[tokio::test]
@@ -631,4 +673,27 @@ async fn publishing_to_a_grade_of_four_thousand_students_is_one_quick_statement(
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
     let id = notice_id(&w.t.app, w.alpha, "全年级通知").await;
     assert_eq!(receipt_counts(&w.t.app, w.alpha, id).await, (4003, 0, 0));
+}
+
+#[tokio::test]
+async fn a_school_without_the_notices_module_has_no_notice_pages() {
+    let w = world().await;
+    let mut tx = w.t.app.platform().await.unwrap();
+    sqlx::query("update schools set modules = array['enrollment'] where slug = 'alpha'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let app = TestApp::start(w.t.app.clone()).await;
+    let counselor = browser();
+    sign_in_school(&app, &counselor, "alpha", "counselor", "initial-password-2").await;
+    assert_eq!(get(&app, &counselor, "/s/alpha/notices").await.0, StatusCode::NOT_FOUND);
+    let (_, home) = get(&app, &counselor, "/s/alpha/home").await;
+    assert!(!home.contains("通知公告"), "the menu leaves it out: {home}");
+    let s1 = student_client(&app, "alpha", "s1").await;
+    assert_eq!(get(&app, &s1, "/s/alpha/inbox").await.0, StatusCode::NOT_FOUND);
+    // The other school keeps it.
+    let beta = browser();
+    sign_in_school(&app, &beta, "beta", "counselor", "initial-password-2").await;
+    assert_eq!(get(&app, &beta, "/s/beta/notices").await.0, StatusCode::OK);
 }

@@ -81,6 +81,7 @@ pub const PERMISSIONS: &[Permission] = &[
             ("POST", "/notices/:id/withdraw"),
             ("POST", "/notices/:id/remind"),
             ("POST", "/notices/:id/attachments"),
+            ("POST", "/notices/:id/attachments/:attachment/delete"),
         ],
     },
     Permission {

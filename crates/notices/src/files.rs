@@ -22,7 +22,7 @@ use xg_kernel::text::has_control_characters;
 use xg_kernel::{AppError, TenantTx};
 use xg_storage::ObjectKey;
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::csrf_ok;
+use xg_web::forms::{CsrfForm, csrf_ok};
 use xg_web::{AppState, SchoolUser, csrf_error, error_page, message_page};
 
 use crate::repo::{self, Viewer};
@@ -251,6 +251,62 @@ pub async fn upload(
     let notice_text = m.fmt("notices.attached", &[("name", &name)]);
     crate::detail::show(&state, &user, &headers, notice.id, StatusCode::OK, Some(notice_text), None)
         .await
+}
+
+/// Removes an attachment from a notice that has not gone out yet (what students received
+/// stays as it was); the object goes once the rows are gone.
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    Path((_, id, attachment)): Path<(String, String, String)>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm,
+) -> Response {
+    let Ok(attachment) = attachment.parse::<Uuid>() else { return error_page(AppError::NotFound) };
+    let who = actor(&user.claims, addr);
+    let result = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let notice = match own_notice(&mut tx, &user, &id).await? {
+            Ok(n) => n,
+            Err(page) => return Ok(Err(page)),
+        };
+        if !matches!(notice.status.as_str(), "draft" | "scheduled") {
+            return Ok(Err(message_page(StatusCode::CONFLICT, "notices.attachment_locked")));
+        }
+        let Some((name, _)) = attachment_of(&mut tx, notice.id, attachment).await? else {
+            return Ok(Err(error_page(AppError::NotFound)));
+        };
+        for sql in [
+            "delete from notice_attachments where tenant_id = $1 and attachment_id = $2",
+            "delete from attachments where tenant_id = $1 and id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(tx.tenant().as_uuid())
+                .bind(attachment)
+                .execute(tx.conn())
+                .await?;
+        }
+        let change = Change::new("notice.detach", format!("notice:{}", notice.id))
+            .before(serde_json::json!({ "attachment": attachment }));
+        xg_audit::record(&mut tx, &who, change).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(Ok((notice.id, name)))
+    };
+    match result.await {
+        Ok(Ok((id, name))) => {
+            let key = ObjectKey::new(user.school.id, attachment);
+            if let Err(e) = state.storage.delete(&key).await {
+                // The rows are gone, so nothing links to the object any more.
+                tracing::warn!(error.message = %e, "attachment object was not deleted");
+            }
+            let m = xg_kernel::i18n::Catalog::zh();
+            let notice = Some(m.fmt("notices.detached", &[("name", &name)]));
+            crate::detail::show(&state, &user, &headers, id, StatusCode::OK, notice, None).await
+        }
+        Ok(Err(page)) => page,
+        Err(e) => error_page(e),
+    }
 }
 
 /// The attachment's name and type if it belongs to this notice.

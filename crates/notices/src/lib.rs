@@ -43,6 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/notices/{id}/remind", post(detail::remind))
         .route("/s/{slug}/notices/{id}/export", get(detail::export))
         .route("/s/{slug}/notices/{id}/attachments/{attachment}", get(files::staff_download))
+        .route("/s/{slug}/notices/{id}/attachments/{attachment}/delete", post(files::remove))
         .route("/s/{slug}/notice-report", get(report::page))
         .route("/s/{slug}/inbox", get(inbox::page))
         .route("/s/{slug}/inbox/{id}", get(inbox::open))

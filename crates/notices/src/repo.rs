@@ -160,6 +160,8 @@ pub async fn update(
                 publish_at = case when status = 'published' then publish_at
                                   else $7 at time zone 'Asia/Shanghai' end,
                 needs_confirmation = $8, allow_reply = $9,
+                status = case when status = 'scheduled' and $7::timestamp is null then 'draft'
+                              else status end,
                 revision = revision + 1, updated_at = now()
           where tenant_id = $1 and id = $2",
     )
