@@ -85,11 +85,3 @@ pub fn unit_choices(scope: Vec<ScopedUnit>, checked: &[Uuid]) -> Vec<UnitChoice>
         })
         .collect()
 }
-
-/// The units ticked in a submitted form (`unit_{uuid}` checkboxes).
-pub fn ticked(form: &HashMap<String, String>) -> Vec<Uuid> {
-    form.iter()
-        .filter(|(_, v)| !v.is_empty())
-        .filter_map(|(k, _)| k.strip_prefix("unit_").and_then(|id| id.parse().ok()))
-        .collect()
-}

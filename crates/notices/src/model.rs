@@ -85,12 +85,7 @@ pub fn parse_form(form: &HashMap<String, String>) -> Result<NoticeInput, &'stati
         return Err("notices.invalid_category");
     }
     let checked = |k: &str| form.get(k).is_some_and(|v| !v.is_empty());
-    let mut units: Vec<Uuid> = form
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .filter_map(|(k, _)| k.strip_prefix("unit_").and_then(|id| id.parse().ok()))
-        .collect();
-    units.sort();
+    let units = ticked_units(form);
     Ok(NoticeInput {
         title,
         body_html: sanitize(&raw_body),
@@ -101,6 +96,17 @@ pub fn parse_form(form: &HashMap<String, String>) -> Result<NoticeInput, &'stati
         allow_reply: checked("allow_reply"),
         units,
     })
+}
+
+/// The audience units ticked in a form (`unit_{uuid}` checkboxes), sorted.
+pub fn ticked_units(form: &HashMap<String, String>) -> Vec<Uuid> {
+    let mut units: Vec<Uuid> = form
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .filter_map(|(k, _)| k.strip_prefix("unit_").and_then(|id| id.parse().ok()))
+        .collect();
+    units.sort();
+    units
 }
 
 /// A reply as a student may send it: trimmed, 1–500 characters, line breaks allowed.

@@ -19,8 +19,8 @@ use xg_web::forms::CsrfForm;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::detail;
-use crate::form::{FormValues, UnitChoice, categories, ticked, unit_choices};
-use crate::model::{category_label, parse_form, status_label};
+use crate::form::{FormValues, UnitChoice, categories, unit_choices};
+use crate::model::{category_label, parse_form, status_label, ticked_units};
 use crate::repo::{self, Notice, Published, Viewer};
 use crate::stats;
 
@@ -159,7 +159,7 @@ pub async fn create(
     let refuse = |status, key: &str| {
         let values = FormValues::submitted(&form);
         let error = Some(m.t(key).to_owned());
-        show_list(&state, &user, &headers, status, values, ticked(&form), error)
+        show_list(&state, &user, &headers, status, values, ticked_units(&form), error)
     };
     let input = match parse_form(&form) {
         Ok(input) => input,
@@ -243,7 +243,7 @@ async fn show_edit(
         Err(e) => return error_page(e),
     };
     let (mut form, checked) = match submitted {
-        Some(f) => (FormValues::submitted(f), ticked(f)),
+        Some(f) => (FormValues::submitted(f), ticked_units(f)),
         None => (FormValues::of(notice), audience),
     };
     form.audience_locked = !matches!(notice.status.as_str(), "draft" | "scheduled");
