@@ -6,7 +6,9 @@
 //!
 //! Known shortcomings: scheduled notices go out when a notice page of the school is first
 //! loaded after their time (there is no background scheduler); audiences are org units only
-//! (not roles or single people); an accepted upload is held in memory (at most 20 MB) before
+//! (not roles or single people); only the sender edits, publishes, withdraws or reminds; student
+//! opens are receipts, not audit entries (confirmations and replies are audited); an accepted
+//! upload is held in memory (at most 20 MB) before
 //! it is stored.
 
 mod detail;
