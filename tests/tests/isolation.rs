@@ -124,8 +124,40 @@ async fn fill_tables_onboarding_leaves_empty(db: &Db, tenant: TenantId) {
     .execute(tx.conn())
     .await
     .unwrap();
+    fill_notice_tables(&mut tx, account).await;
     tx.commit().await.unwrap();
     xg_web::refresh::issue(db, xg_web::refresh::Store::School(tenant), account).await.unwrap();
+}
+
+/// A published notice with one receipt, revision, attachment link and reminder.
+async fn fill_notice_tables(tx: &mut xg_kernel::TenantTx, account: uuid::Uuid) {
+    let tenant = tx.tenant().as_uuid();
+    let notice = uuid::Uuid::new_v4();
+    for sql in [
+        "insert into notices (tenant_id, id, title, category, status, published_at, sender_id,
+                              sender_name)
+         values ($1, $2, '通知', 'general', 'published', now(), $3, 'admin')",
+        "insert into notice_units (tenant_id, notice_id, org_unit_id)
+         select $1, $2, id from org_units where depth = 1",
+        "insert into notice_recipients (tenant_id, notice_id, student_id, org_unit_id)
+         select $1, $2, id, org_unit_id from students limit 1",
+        "insert into notice_revisions (tenant_id, notice_id, revision, title, body_html, category,
+                                       editor_id, editor_name)
+         values ($1, $2, 1, '旧标题', '', 'general', $3, 'admin')",
+        "insert into notice_attachments (tenant_id, notice_id, attachment_id)
+         select $1, $2, id from attachments limit 1",
+        "insert into notice_reminders (tenant_id, notice_id, seq, sender_id, sender_name, targets)
+         values ($1, $2, 1, $3, 'admin', 1)",
+    ] {
+        let done = sqlx::query(sql)
+            .bind(tenant)
+            .bind(notice)
+            .bind(account)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1, "{sql}");
+    }
 }
 
 #[tokio::test]

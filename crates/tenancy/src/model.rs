@@ -93,7 +93,14 @@ pub const BUILTIN_ROLES: &[(&str, &str)] = &[
 /// What each built-in role may do when a school is onboarded (permission keys from the
 /// authorization catalogue); the school admin can change it afterwards.
 pub fn builtin_grants(role: &str) -> &'static [&'static str] {
-    const STAFF: &[&str] = &["org.view", "org.scope", "org.handover", "students.view"];
+    const STAFF: &[&str] = &[
+        "org.view",
+        "org.scope",
+        "org.handover",
+        "students.view",
+        "notices.view",
+        "notices.publish",
+    ];
     match role {
         "school_admin" => &[
             "org.view",
@@ -108,6 +115,10 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "students.reveal",
             "students.export",
             "students.self",
+            "notices.view",
+            "notices.publish",
+            "notices.report",
+            "notices.inbox",
         ],
         "counselor"
         | "head_teacher"
@@ -115,7 +126,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         | "party_secretary"
         | "training_instructor"
         | "finance" => STAFF,
-        "student" => &["students.self"],
+        "student" => &["students.self", "notices.inbox"],
         _ => &[],
     }
 }

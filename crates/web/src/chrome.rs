@@ -29,6 +29,9 @@ const MENU: &[(&str, Option<&str>, &str)] = &[
     ("accounts", Some("accounts.manage"), "nav.accounts"),
     ("roles", Some("roles.manage"), "nav.roles"),
     ("audit", Some("audit.view"), "nav.audit"),
+    ("notices", Some("notices.view"), "nav.notices"),
+    ("notice-report", Some("notices.report"), "nav.notice_report"),
+    ("inbox", Some("notices.inbox"), "nav.inbox"),
     ("password", None, "nav.password"),
 ];
 
