@@ -8,6 +8,7 @@ pub mod columns;
 pub mod dates;
 pub mod encoding;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod placement;
 pub mod preview;
