@@ -63,7 +63,12 @@ pub const PERMISSIONS: &[Permission] = &[
     Permission {
         key: "students.view",
         module: Module::Enrollment,
-        routes: &[("GET", "/students"), ("GET", "/students/stats"), ("GET", "/student/:id")],
+        routes: &[
+            ("GET", "/students"),
+            ("GET", "/students/stats"),
+            ("GET", "/student/:id"),
+            ("GET", "/student/:id/documents/:attachment"),
+        ],
     },
     Permission {
         key: "students.manage",

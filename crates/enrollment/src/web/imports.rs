@@ -15,9 +15,9 @@ use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{CsrfForm, csrf_ok, see_other};
 use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
 
-use super::list::content_disposition;
 use crate::export;
 use crate::import::{self, Job, MAX_FILE_BYTES};
+use xg_web::files::content_disposition;
 
 #[derive(Template)]
 #[template(path = "students_imports.html")]
