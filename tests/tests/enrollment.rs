@@ -205,6 +205,11 @@ async fn every_bad_row_is_explained_and_nothing_is_written() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(count(&t, "alpha").await, 0);
 
+    // A control character in the file name is refused with a reason, never a 500.
+    let (status, body) =
+        upload(&app, &c, "alpha", "名\u{7}单.csv", roster(&good_rows()), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("文件名含有无法识别的字符"), "{body}");
     // A file that is not a roster gets a Chinese reason, not a 500.
     let (status, body) =
         upload(&app, &c, "alpha", "photo.png", b"\x89PNG\r\n\x1a\n....".to_vec(), false).await;
@@ -319,6 +324,17 @@ async fn status_changes_follow_the_state_machine_and_keep_a_history() {
     let (status, html) = post_status(&app, &c, &page, &fields, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请填写异动原因"), "{html}");
+    let long = "文".repeat(101);
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let fields = [
+        ("kind", "withdraw"),
+        ("effective_date", "2026-03-01"),
+        ("reason", "个人"),
+        ("document_no", long),
+    ];
+    let (status, html) = post_status(&app, &c, &page, &fields, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("不能超过 100 字"), "{html}");
     // A scanned approval travels with the change; a program posing as a PDF does not.
     let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj".to_vec();
     let fields = [("kind", "withdraw"), ("effective_date", "2026-06-30"), ("reason", "个人申请")];

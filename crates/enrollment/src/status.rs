@@ -106,6 +106,19 @@ pub fn check_reason(reason: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Document numbers and approvers are short; longer text is refused, not cut.
+pub fn check_short(req: &Request) -> AppResult<()> {
+    let too_long =
+        |v: &Option<String>| v.as_deref().is_some_and(|v| v.trim().chars().count() > 100);
+    if too_long(&req.document_no) || too_long(&req.approved_by) {
+        return Err(AppError::invalid(
+            "status_field_too_long",
+            Catalog::zh().t("students.field_too_long"),
+        ));
+    }
+    Ok(())
+}
+
 /// Locks the student's row and checks that `kind` is allowed from the current status; the
 /// caller can then keep a document only for a change that will go through.
 pub async fn lock_and_check(
@@ -140,6 +153,7 @@ pub async fn apply(
     actor: &Actor,
 ) -> AppResult<Status> {
     check_reason(&req.reason)?;
+    check_short(req)?;
     let (from, to) = lock_and_check(tx, student, req.kind).await?;
     sqlx::query(
         "update students set status = $3, updated_at = now() where tenant_id = $1 and id = $2",

@@ -353,7 +353,16 @@ pub async fn change_status(
             return Err(AppError::NotFound);
         }
         // Refuse a bad or impossible change before keeping its document.
-        status::check_reason(&field("reason"))?;
+        let mut request = status::Request {
+            kind,
+            reason: field("reason"),
+            effective_date,
+            document_no: Some(field("document_no")),
+            approved_by: Some(field("approved_by")),
+            attachment_id: None,
+        };
+        status::check_reason(&request.reason)?;
+        status::check_short(&request)?;
         status::lock_and_check(&mut tx, id, kind).await?;
         let attachment_id = match document {
             Some((name, content_type, bytes)) => {
@@ -361,14 +370,7 @@ pub async fn change_status(
             }
             None => None,
         };
-        let request = status::Request {
-            kind,
-            reason: field("reason"),
-            effective_date,
-            document_no: Some(field("document_no")),
-            approved_by: Some(field("approved_by")),
-            attachment_id,
-        };
+        request.attachment_id = attachment_id;
         let to = status::apply(&mut tx, id, &request, &actor(&user.claims, addr)).await?;
         tx.commit().await?;
         Ok::<_, AppError>(to)
