@@ -93,7 +93,8 @@ pub const BUILTIN_ROLES: &[(&str, &str)] = &[
 /// What each built-in role may do when a school is onboarded (permission keys from the
 /// authorization catalogue); the school admin can change it afterwards.
 pub fn builtin_grants(role: &str) -> &'static [&'static str] {
-    const STAFF: &[&str] = &["org.view", "org.scope", "org.handover"];
+    const STAFF: &[&str] =
+        &["org.view", "org.scope", "org.handover", "awards.review", "awards.notice"];
     match role {
         "school_admin" => &[
             "org.view",
@@ -103,6 +104,10 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "roles.manage",
             "accounts.manage",
             "audit.view",
+            "awards.apply",
+            "awards.review",
+            "awards.notice",
+            "awards.manage",
         ],
         "counselor"
         | "head_teacher"
@@ -110,6 +115,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         | "party_secretary"
         | "training_instructor"
         | "finance" => STAFF,
+        "student" => &["awards.apply", "awards.notice"],
         _ => &[],
     }
 }

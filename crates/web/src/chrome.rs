@@ -27,6 +27,12 @@ const MENU: &[(&str, Option<&str>, &str)] = &[
     ("accounts", Some("accounts.manage"), "nav.accounts"),
     ("roles", Some("roles.manage"), "nav.roles"),
     ("audit", Some("audit.view"), "nav.audit"),
+    ("awards", Some("awards.apply"), "nav.awards"),
+    ("awards/inbox", Some("awards.review"), "nav.awards_inbox"),
+    ("awards/notice", Some("awards.notice"), "nav.awards_notice"),
+    ("awards/manage", Some("awards.manage"), "nav.awards_manage"),
+    ("awards/payments", Some("awards.manage"), "nav.awards_payments"),
+    ("awards/stats", Some("awards.manage"), "nav.awards_stats"),
     ("password", None, "nav.password"),
 ];
 
