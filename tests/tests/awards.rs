@@ -824,8 +824,10 @@ async fn bad_item_input_is_refused_in_chinese_and_writes_nothing() {
         assert!(status.is_client_error(), "{field}: {status}");
         assert!(html.contains(message), "{field}: {html}");
     }
-    let count: i64 =
-        sqlx::query_scalar("select count(*) from award_items").fetch_one(&mut w.t.superuser().await).await.unwrap();
+    let count: i64 = sqlx::query_scalar("select count(*) from award_items")
+        .fetch_one(&mut w.t.superuser().await)
+        .await
+        .unwrap();
     assert_eq!(count, 1);
     let (status, html) = w.publish("bad", "principal unit", "5").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown role");

@@ -81,6 +81,7 @@ async fn fill_tables_onboarding_leaves_empty(db: &Db, tenant: TenantId) {
     .unwrap();
     tx.commit().await.unwrap();
     xg_web::refresh::issue(db, xg_web::refresh::Store::School(tenant), account).await.unwrap();
+    xg_e2e::awards::fill_tables(db, tenant).await;
 }
 
 #[tokio::test]

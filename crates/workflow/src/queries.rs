@@ -80,6 +80,9 @@ pub async fn may_review(tx: &mut TenantTx, app: Uuid, account: Uuid) -> Result<b
         .await?)
 }
 
+type InboxRow = (Uuid, String, String, String, String, i16, i64, i32, String);
+type ObjectionRow = (Uuid, Uuid, String, String, Option<String>, Option<String>);
+
 #[derive(Clone, Debug)]
 pub struct InboxItem {
     pub id: Uuid,
@@ -100,7 +103,7 @@ pub async fn inbox(
     account: Uuid,
     subject_prefix: &str,
 ) -> Result<Vec<InboxItem>, WfError> {
-    let rows: Vec<(Uuid, String, String, String, String, i16, i64, i32, String)> = sqlx::query_as(
+    let rows: Vec<InboxRow> = sqlx::query_as(
         "select a.id, a.subject_key, a.title, acc.display_name, u.name, a.step,
                     (select count(*) from wf_steps s
                       where s.tenant_id = a.tenant_id and s.definition_id = a.definition_id),
@@ -181,7 +184,7 @@ pub struct ObjectionRecord {
 
 /// Objections on the given applications, oldest first.
 pub async fn objections(tx: &mut TenantTx, apps: &[Uuid]) -> Result<Vec<ObjectionRecord>, WfError> {
-    let rows: Vec<(Uuid, Uuid, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<ObjectionRow> = sqlx::query_as(
         "select id, application_id, filer_name, reason, outcome, resolution
                from wf_objections where tenant_id = $1 and application_id = any($2)
               order by filed_at",
