@@ -909,3 +909,90 @@ async fn a_school_without_the_awards_module_has_no_award_pages() {
     let (_, home) = get(&app, &admin, "/s/plain/home").await;
     assert!(!home.contains("奖励设置"), "no menu entry");
 }
+
+#[tokio::test]
+async fn the_national_scholarship_runs_end_to_end_at_the_demo_university() {
+    let t = TestDb::new().await;
+    district(&t.app, "demo").await;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants/college.toml"))
+            .unwrap();
+    let manifest = Manifest::parse("college.toml", &text).unwrap();
+    let school = onboard(&t.app, &test_actor(), &manifest).await.unwrap().school;
+    student(&t.app, school.id, "2023010101", "CS2301", None).await;
+    let app = TestApp::start(t.app.clone()).await;
+    let slug = "minghu-univ";
+    let admin = browser();
+    sign_in_school(&app, &admin, slug, "admin", "Minghu-Admin-2026").await;
+    let manage = format!("/s/{slug}/awards/manage");
+
+    let steps = [
+        ("key", "national"),
+        ("name", "国家奖助学金评审"),
+        ("notice_days", "5"),
+        ("steps", "counselor unit quota\nschool_admin school"),
+    ];
+    let (status, html) =
+        post_form(&app, &admin, &manage, &format!("/s/{slug}/awards/workflows"), &steps).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let today = time::OffsetDateTime::now_utc().date();
+    let (opens, closes) = (today.to_string(), (today + time::Duration::days(30)).to_string());
+    let seed = [
+        ("class_quota", "1"),
+        ("opens", opens.as_str()),
+        ("closes", closes.as_str()),
+        ("workflow_key", "national"),
+    ];
+    let (status, html) =
+        post_form(&app, &admin, &manage, &format!("/s/{slug}/awards/items/national"), &seed).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+
+    let student = browser();
+    sign_in_school(&app, &student, slug, "2023010101", "student-password-1").await;
+    let (_, portal) = get(&app, &student, &format!("/s/{slug}/awards")).await;
+    assert!(portal.contains("国家奖学金") && portal.contains("10000.00"), "{portal}");
+    let item: Uuid = sqlx::query_scalar("select id from award_items where name = '国家奖学金'")
+        .fetch_one(&mut t.superuser().await)
+        .await
+        .unwrap();
+    let fields = [("statement", "专业排名第一，获全国大学生数学建模竞赛一等奖。")];
+    let path = format!("/s/{slug}/awards/items/{item}/apply");
+    assert_eq!(
+        post_form(&app, &student, &format!("/s/{slug}/awards"), &path, &fields).await.0,
+        StatusCode::OK
+    );
+    let id: Uuid = sqlx::query_scalar("select application_id from award_applications")
+        .fetch_one(&mut t.superuser().await)
+        .await
+        .unwrap();
+
+    let counselor = browser();
+    sign_in_school(&app, &counselor, slug, "counselor-cs2301", "Minghu-Counselor-2026").await;
+    let act = format!("/s/{slug}/awards/applications/{id}/act");
+    for (reviewer, version) in [(&counselor, "1"), (&admin, "2")] {
+        let inbox = format!("/s/{slug}/awards/inbox");
+        let fields =
+            [("version", version), ("idem", version), ("decision", "approve"), ("comment", "同意")];
+        let (status, html) = post_form(&app, reviewer, &inbox, &act, &fields).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+    }
+    sqlx::query("update wf_applications set notice_ends_at = now() where id = $1")
+        .bind(id)
+        .execute(&mut t.superuser().await)
+        .await
+        .unwrap();
+    let payments = format!("/s/{slug}/awards/payments");
+    let (pay, account) = (format!("pay.{id}"), format!("account.{id}"));
+    let fields = [
+        ("item".to_owned(), item.to_string()),
+        ("paid_on".to_owned(), today.to_string()),
+        ("method".to_owned(), "bank_transfer".into()),
+        (pay.clone(), "on".into()),
+        (account.clone(), "6217000010001234567".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, html) = post_form(&app, &admin, &payments, &payments, &fields).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, portal) = get(&app, &student, &format!("/s/{slug}/awards")).await;
+    assert!(portal.contains("已通过，已发放"), "{portal}");
+}
