@@ -18,6 +18,7 @@ mod payments;
 mod portal;
 mod review;
 mod stats;
+mod workflows;
 
 use axum::Router;
 use axum::middleware;
@@ -28,7 +29,7 @@ use xg_web::guard::{require_permission, require_school_user};
 use xg_web::schools::require_module;
 
 pub use keys::school_data_key;
-pub use manage::parse_steps;
+pub use workflows::parse_steps;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -44,7 +45,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/awards/manage", get(manage::page))
         .route("/s/{slug}/awards/items", post(manage::create_item))
         .route("/s/{slug}/awards/items/national", post(manage::seed_national))
-        .route("/s/{slug}/awards/workflows", post(manage::publish_workflow))
+        .route("/s/{slug}/awards/workflows", post(workflows::publish))
         .route("/s/{slug}/awards/payments", get(payments::page).post(payments::create_batch))
         .route("/s/{slug}/awards/stats", get(stats::page))
         .route("/s/{slug}/awards/stats.xlsx", get(stats::export))
