@@ -29,6 +29,10 @@ if [ ! -s "$DATA_DIR/session-secret" ]; then
     (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n' >"$DATA_DIR/session-secret")
 fi
 export XUEGONG_SESSION_SECRET="${XUEGONG_SESSION_SECRET:-$(cat "$DATA_DIR/session-secret")}"
+if [ ! -s "$DATA_DIR/master-key" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA_DIR/master-key")
+fi
+export XUEGONG_MASTER_KEY="${XUEGONG_MASTER_KEY:-$(cat "$DATA_DIR/master-key")}"
 export XUEGONG_LISTEN="${XUEGONG_LISTEN:-127.0.0.1:8080}"
 # Plain http on loopback: the browser would drop Secure cookies outside localhost.
 export XUEGONG_COOKIE_SECURE="${XUEGONG_COOKIE_SECURE:-false}"

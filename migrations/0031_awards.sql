@@ -53,7 +53,7 @@ create table award_batches (
 select xg_isolate('award_batches', true);
 
 -- One payment per application: an award is paid once. The bank account is sealed with the
--- school's data key; only a masked form is kept in clear.
+-- school's data key (school_data_keys, through the keyring); only a masked form is in clear.
 create table award_payments (
     tenant_id uuid not null references schools (id),
     application_id uuid not null,
@@ -68,16 +68,6 @@ create table award_payments (
 select xg_isolate('award_payments', false);
 revoke update, delete on award_payments from xuegong_app;
 
--- Each school's data key for sealing bank accounts, wrapped under the platform master key.
-create table award_data_keys (
-    tenant_id uuid not null references schools (id),
-    wrapped bytea not null,
-    created_at timestamptz not null default now(),
-    primary key (tenant_id)
-);
-select xg_isolate('award_data_keys', false);
-revoke update, delete on award_data_keys from xuegong_app;
-
 alter table award_items enable row level security;
 alter table award_items force row level security;
 alter table award_applications enable row level security;
@@ -86,5 +76,3 @@ alter table award_batches enable row level security;
 alter table award_batches force row level security;
 alter table award_payments enable row level security;
 alter table award_payments force row level security;
-alter table award_data_keys enable row level security;
-alter table award_data_keys force row level security;

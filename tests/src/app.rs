@@ -13,6 +13,9 @@ use xuegong::AppState;
 use xuegong::session::SessionKeys;
 
 pub const TEST_SECRET: &str = "test-session-secret-that-is-long-enough-0123456789";
+/// The master key test instances seal personal data with.
+pub const TEST_MASTER_KEY: &str =
+    "5e3c1f0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e";
 /// Subdomains of this reach schools in HTTP tests.
 pub const BASE_DOMAIN: &str = "xuegong.test";
 
@@ -26,6 +29,7 @@ fn config() -> Config {
     config.cookie_secure = false;
     config.base_domain = Some(BASE_DOMAIN.to_owned());
     config.session_secret = Some(SecretString::from(TEST_SECRET));
+    config.master_key = Some(SecretString::from(TEST_MASTER_KEY));
     config
 }
 

@@ -65,6 +65,11 @@ pub async fn fill_tables(db: &Db, tenant: TenantId) {
         .await
         .unwrap();
     xg_workflow::object(&mut tx, &counselor, app, "异议").await.unwrap();
+    // The school's data key, as sealing a bank account creates it.
+    let keyring =
+        xg_kernel::keyring::Keyring::new(&crate::app::TEST_MASTER_KEY.to_owned().into()).unwrap();
+    let key = keyring.for_school(&mut tx).await.unwrap();
+    let sealed = key.seal("bank_account", "6222021234567890123").unwrap();
     let batch = Uuid::new_v4();
     sqlx::query(
         "insert into award_batches (tenant_id, id, item_id, paid_on, method, created_by)
@@ -78,19 +83,16 @@ pub async fn fill_tables(db: &Db, tenant: TenantId) {
     .await
     .unwrap();
     sqlx::query(
-        "insert into award_payments (tenant_id, application_id, batch_id, amount_fen)
-         values ($1, $2, $3, 100000)",
+        "insert into award_payments
+             (tenant_id, application_id, batch_id, amount_fen, account_sealed, account_masked)
+         values ($1, $2, $3, 100000, $4, '**** **** 0123')",
     )
     .bind(t)
     .bind(app)
     .bind(batch)
+    .bind(sealed)
     .execute(tx.conn())
     .await
     .unwrap();
-    sqlx::query("insert into award_data_keys (tenant_id, wrapped) values ($1, '\\x00')")
-        .bind(t)
-        .execute(tx.conn())
-        .await
-        .unwrap();
     tx.commit().await.unwrap();
 }

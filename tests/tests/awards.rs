@@ -447,6 +447,11 @@ async fn a_three_step_award_with_a_class_quota_runs_from_application_to_disburse
     .unwrap();
     assert_eq!((amount, masked.as_str()), (500_000, "**** **** 0123"));
     assert!(sealed.len() > 19 + 16 && !sealed.windows(8).any(|w| w == b"62220212"), "sealed");
+    let keyring =
+        xg_kernel::keyring::Keyring::new(&xg_e2e::app::TEST_MASTER_KEY.to_owned().into()).unwrap();
+    let mut tx = w.t.app.tenant(w.school.id).await.unwrap();
+    let key = keyring.for_school(&mut tx).await.unwrap();
+    assert_eq!(key.open("bank_account", &sealed).unwrap(), "6222021234567890123");
 
     let (_, portal) = get(&w.app, &s1, "/s/alpha/awards").await;
     assert!(portal.contains("已通过，已发放"), "{portal}");

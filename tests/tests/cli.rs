@@ -39,8 +39,10 @@ async fn run(config: &tempfile_path::TempPath, args: &[&str]) -> anyhow::Result<
 
 fn settings(database_url: &str) -> String {
     format!(
-        "database_url = \"{database_url}\"\nsession_secret = \"{}\"\n[storage]\nlocal_dir = \"{}\"\n",
+        "database_url = \"{database_url}\"\nsession_secret = \"{}\"\nmaster_key = \"{}\"\n\
+         [storage]\nlocal_dir = \"{}\"\n",
         "s".repeat(40),
+        "ab".repeat(32),
         std::env::temp_dir().join("xg-cli-attachments").display()
     )
 }

@@ -61,6 +61,36 @@ pub const PERMISSIONS: &[Permission] = &[
     },
     Permission { key: "audit.view", module: Module::Organization, routes: &[("GET", "/audit")] },
     Permission {
+        key: "students.view",
+        module: Module::Enrollment,
+        routes: &[("GET", "/students"), ("GET", "/students/stats"), ("GET", "/student/:id")],
+    },
+    Permission {
+        key: "students.manage",
+        module: Module::Enrollment,
+        routes: &[
+            ("GET", "/students/imports"),
+            ("POST", "/students/imports"),
+            ("GET", "/students/imports/:id"),
+            ("POST", "/students/imports/:id/commit"),
+            ("GET", "/students/template"),
+            ("POST", "/student/:id/status"),
+            ("GET", "/students/transfers"),
+            ("POST", "/students/transfers"),
+            ("POST", "/students/transfers/:id/decide"),
+        ],
+    },
+    Permission {
+        key: "students.reveal",
+        module: Module::Enrollment,
+        routes: &[("POST", "/student/:id/reveal")],
+    },
+    Permission {
+        key: "students.export",
+        module: Module::Enrollment,
+        routes: &[("GET", "/students/export")],
+    },
+    Permission {
         key: "awards.apply",
         module: Module::Awards,
         routes: &[

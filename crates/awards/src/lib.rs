@@ -10,7 +10,6 @@
 //! (`attachment_note`) but not uploaded here.
 
 mod common;
-mod keys;
 mod manage;
 pub mod model;
 mod notice;
@@ -28,7 +27,6 @@ use xg_web::AppState;
 use xg_web::guard::{require_permission, require_school_user};
 use xg_web::schools::require_module;
 
-pub use keys::school_data_key;
 pub use workflows::parse_steps;
 
 pub fn router(state: &AppState) -> Router<AppState> {

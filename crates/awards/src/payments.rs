@@ -211,7 +211,7 @@ pub async fn create_batch(
         .bind(item_id)
         .fetch_one(tx.conn())
         .await?;
-        let key = crate::keys::school_data_key(&state, &mut tx).await?;
+        let key = state.keyring()?.for_school(&mut tx).await.map_err(AppError::from)?;
         let batch = Uuid::new_v4();
         sqlx::query(
             "insert into award_batches (tenant_id, id, item_id, paid_on, method, created_by)

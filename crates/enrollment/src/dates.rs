@@ -81,6 +81,21 @@ pub fn parse_text(raw: &str) -> Result<Option<Date>, DateProblem> {
     parsed.map(Some)
 }
 
+/// Reads a year and month written without a day (`2026-09`, `2026/9`, `2026.09`, `202609`,
+/// `2026年9月`), as rosters write 入学年月. Returns `YYYY-MM`.
+pub fn parse_year_month(raw: &str) -> Option<String> {
+    let s = crate::cells::normalise(raw);
+    let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
+    let (y, m) = match parts.as_slice() {
+        [compact] if compact.len() == 6 && compact.bytes().all(|b| b.is_ascii_digit()) => {
+            (compact[..4].parse::<i32>().ok()?, compact[4..].parse::<u8>().ok()?)
+        }
+        [y, m] if y.len() == 4 && m.len() <= 2 => (y.parse::<i32>().ok()?, m.parse::<u8>().ok()?),
+        _ => return None,
+    };
+    ((1900..=2100).contains(&y) && (1..=12).contains(&m)).then(|| format!("{y:04}-{m:02}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +123,15 @@ mod tests {
         assert_eq!(parse_text("9/1/2005"), Err(DateProblem::Unreadable));
         assert_eq!(parse_text("下周一"), Err(DateProblem::Unreadable));
         assert_eq!(parse_text("2004-02-29"), Ok(Some(d(2004, 2, 29))));
+    }
+
+    #[test]
+    fn year_months_as_rosters_write_them() {
+        for text in ["2026-09", "2026/9", "2026.09", "202609", "2026年9月"] {
+            assert_eq!(parse_year_month(text).as_deref(), Some("2026-09"), "{text}");
+        }
+        assert_eq!(parse_year_month("2026-13"), None);
+        assert_eq!(parse_year_month("2026-09-01"), None);
     }
 
     #[test]

@@ -6,5 +6,17 @@ pub mod cells;
 pub mod columns;
 pub mod dates;
 pub mod encoding;
+pub mod export;
+pub mod import;
+pub mod placement;
 pub mod preview;
+pub mod reference;
+pub mod search;
 pub mod sheet;
+pub mod stats;
+pub mod status;
+pub mod store;
+pub mod transfer;
+pub mod web;
+
+pub use web::router;

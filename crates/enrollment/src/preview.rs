@@ -10,7 +10,8 @@ use xg_kernel::idnumber::IdNumber;
 
 use crate::cells::{StudentNoProblem, normalise, student_no};
 use crate::columns::{Field, field_for, label};
-use crate::dates::{DateProblem, DateSystem, from_serial, parse_text};
+use crate::dates::{DateProblem, DateSystem, from_serial, parse_text, parse_year_month};
+use crate::reference;
 use crate::sheet::{Cell, Table};
 
 /// One student as read from a row, every value already checked.
@@ -53,6 +54,31 @@ fn text(cell: &Cell) -> String {
         Cell::Date(d) => d.to_string(),
         Cell::Empty => String::new(),
     }
+}
+
+/// A date cell: a real spreadsheet date, a serial number, or text in the forms people write.
+fn cell_date(cell: &Cell) -> Result<Option<Date>, DateProblem> {
+    match cell {
+        Cell::Date(d) => Ok(Some(*d)),
+        Cell::Number(n) => from_serial(*n, DateSystem::Excel1900).map(Some),
+        other => parse_text(&text(other)),
+    }
+}
+
+fn date_message(m: &Catalog, p: DateProblem) -> String {
+    let key = if p == DateProblem::Impossible {
+        "import.date_impossible"
+    } else {
+        "import.date_unreadable"
+    };
+    m.t(key).to_owned()
+}
+
+/// Digits with the separators people use in phone numbers; 7 to 20 characters.
+fn plausible_phone(value: &str) -> bool {
+    (7..=20).contains(&value.chars().count())
+        && value.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c))
+        && value.chars().filter(char::is_ascii_digit).count() >= 7
 }
 
 pub fn preview(table: &Table) -> Preview {
@@ -123,20 +149,10 @@ pub fn preview(table: &Table) -> Preview {
                 None
             }
         };
-        let birth = columns.get(&Field::BirthDate).map(|&i| match &cells[i] {
-            Cell::Date(d) => Ok(Some(*d)),
-            Cell::Number(n) => from_serial(*n, DateSystem::Excel1900).map(Some),
-            other => parse_text(&text(other)),
-        });
-        let birth = match birth {
+        let birth = match columns.get(&Field::BirthDate).map(|&i| cell_date(&cells[i])) {
             Some(Ok(d)) => d,
             Some(Err(p)) => {
-                let key = if p == DateProblem::Impossible {
-                    "import.date_impossible"
-                } else {
-                    "import.date_unreadable"
-                };
-                fail(Field::BirthDate, text(cell(Field::BirthDate)), m.t(key).to_owned());
+                fail(Field::BirthDate, text(cell(Field::BirthDate)), date_message(m, p));
                 None
             }
             None => None,
@@ -180,18 +196,55 @@ pub fn preview(table: &Table) -> Preview {
             );
         }
 
+        let mut other: HashMap<Field, String> = columns
+            .iter()
+            .filter(|(f, _)| {
+                !matches!(f, Field::Name | Field::Gender | Field::IdNumber | Field::Class)
+            })
+            .map(|(f, &i)| (*f, text(&cells[i])))
+            .collect();
+        if let Some(&i) = columns.get(&Field::EntryDate) {
+            // 入学年月 is often a month only; it stays a month rather than gaining a day.
+            match (cell_date(&cells[i]), parse_year_month(&text(&cells[i]))) {
+                (_, Some(month)) => {
+                    other.insert(Field::EntryDate, month);
+                }
+                (Ok(d), None) => {
+                    other.insert(Field::EntryDate, d.map(|d| d.to_string()).unwrap_or_default());
+                }
+                (Err(p), None) => fail(Field::EntryDate, text(&cells[i]), date_message(m, p)),
+            }
+        }
+        for (field, canonical, key) in [
+            (
+                Field::Ethnicity,
+                reference::ethnicity as fn(&str) -> Option<&'static str>,
+                "import.ethnicity",
+            ),
+            (Field::Political, reference::political_status, "import.political"),
+        ] {
+            if let Some(value) = other.get(&field).filter(|v| !v.is_empty()).cloned() {
+                match canonical(&value) {
+                    Some(name) => {
+                        other.insert(field, name.to_owned());
+                    }
+                    None => fail(field, value, m.t(key).to_owned()),
+                }
+            }
+        }
+        for field in [Field::Phone, Field::GuardianPhone] {
+            if let Some(value) = other.get(&field).filter(|v| !v.is_empty())
+                && !plausible_phone(value)
+            {
+                fail(field, value.clone(), m.t("import.phone").to_owned());
+            }
+        }
+
         if problems.is_empty()
             && let (Some(student_no), Some(id_number), Some(male)) = (number, id, male)
         {
             let birth_date =
                 birth.or_else(|| id_number.birth_date()).expect("validated IDs carry a date");
-            let other = columns
-                .iter()
-                .filter(|(f, _)| {
-                    !matches!(f, Field::Name | Field::Gender | Field::IdNumber | Field::Class)
-                })
-                .map(|(f, &i)| (*f, text(&cells[i])))
-                .collect();
             out.drafts.push(Draft {
                 row: *row,
                 student_no,

@@ -24,6 +24,9 @@ pub struct Config {
     pub session_secret: Option<SecretString>,
     /// The secret before the last rotation: tokens it signed stay valid until they expire.
     pub session_secret_previous: Option<SecretString>,
+    /// Wraps each school's data key for personal data: 64 hex characters (32 bytes). Losing it
+    /// makes sealed ID numbers, phones and addresses unreadable; keep it in a secret store.
+    pub master_key: Option<SecretString>,
     /// Send cookies with `Secure`. Only a local http stack turns this off.
     pub cookie_secure: bool,
     pub storage: StorageConfig,
@@ -131,6 +134,13 @@ impl Config {
                 "session_secret must be at least 32 bytes (XUEGONG_SESSION_SECRET)".into(),
             ));
         }
+        if let Some(key) = &self.master_key
+            && crate::crypto::MasterKey::from_hex(key).is_err()
+        {
+            return Err(ConfigError::Invalid(
+                "master_key must be 64 hex characters (XUEGONG_MASTER_KEY)".into(),
+            ));
+        }
         if self.storage.backend == StorageBackend::S3 {
             let s = &self.storage;
             let missing: Vec<&str> = [
@@ -164,6 +174,16 @@ impl Config {
             ConfigError::Invalid(
                 "migrate_database_url is not set (XUEGONG_MIGRATE_DATABASE_URL): migrations run \
                  as the owner role, not as the service role"
+                    .into(),
+            )
+        })
+    }
+
+    pub fn require_master_key(&self) -> Result<&SecretString, ConfigError> {
+        self.master_key.as_ref().ok_or_else(|| {
+            ConfigError::Invalid(
+                "master_key is not set (XUEGONG_MASTER_KEY, 64 hex characters); it protects \
+                 students' ID numbers, phones and addresses"
                     .into(),
             )
         })

@@ -106,6 +106,17 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    /// Continues the same transaction as another school. Only for work that spans two schools
+    /// of one district by design (a transfer moves a record between them atomically); the
+    /// caller checks that both belong to the same district before crossing.
+    pub async fn cross_to(mut self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(TenantTx { tx: self.tx, tenant })
+    }
 }
 
 pub struct DistrictTx {

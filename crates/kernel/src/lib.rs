@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod idnumber;
 pub mod ids;
 pub mod isolation;
+pub mod keyring;
 pub mod password;
 pub mod text;
 

@@ -175,6 +175,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     observe::init_tracing(&config.log_format);
     let metrics = observe::init_metrics();
     let secret = config.require_session_secret()?.clone();
+    config.require_master_key()?;
     let sessions = SessionKeys::new(&secret, config.session_secret_previous.as_ref())?;
     let db = connect(&config).await?;
     {

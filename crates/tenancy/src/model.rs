@@ -93,8 +93,14 @@ pub const BUILTIN_ROLES: &[(&str, &str)] = &[
 /// What each built-in role may do when a school is onboarded (permission keys from the
 /// authorization catalogue); the school admin can change it afterwards.
 pub fn builtin_grants(role: &str) -> &'static [&'static str] {
-    const STAFF: &[&str] =
-        &["org.view", "org.scope", "org.handover", "awards.review", "awards.notice"];
+    const STAFF: &[&str] = &[
+        "org.view",
+        "org.scope",
+        "org.handover",
+        "students.view",
+        "awards.review",
+        "awards.notice",
+    ];
     match role {
         "school_admin" => &[
             "org.view",
@@ -104,6 +110,10 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "roles.manage",
             "accounts.manage",
             "audit.view",
+            "students.view",
+            "students.manage",
+            "students.reveal",
+            "students.export",
             "awards.apply",
             "awards.review",
             "awards.notice",

@@ -21,6 +21,7 @@ pub struct Chrome {
 /// Menu entries: (path below the school, permission needed, catalog key).
 const MENU: &[(&str, Option<&str>, &str)] = &[
     ("home", None, "nav.home"),
+    ("students", Some("students.view"), "nav.students"),
     ("scope", Some("org.scope"), "nav.scope"),
     ("org", Some("org.view"), "nav.org"),
     ("handovers", Some("org.handover"), "nav.handovers"),

@@ -7,6 +7,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use xg_authz::Authz;
 use xg_kernel::Db;
 use xg_kernel::config::Config;
+use xg_kernel::keyring::Keyring;
+use xg_kernel::{AppError, AppResult};
 use xg_storage::Storage;
 
 use crate::schools::SchoolCache;
@@ -21,6 +23,9 @@ pub struct AppState {
     pub sessions: Arc<SessionKeys>,
     pub config: Arc<Config>,
     pub metrics: Option<PrometheusHandle>,
+    /// Seals personal data; absent only when no master key is configured (`serve` refuses to
+    /// start without one, so only tools and some tests run without it).
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl AppState {
@@ -31,7 +36,13 @@ impl AppState {
         config: Config,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
+        let keyring = config.master_key.as_ref().map(|key| {
+            Arc::new(
+                Keyring::new(key).expect("the master key was validated with the configuration"),
+            )
+        });
         Self {
+            keyring,
             schools: SchoolCache::new(db.clone()),
             authz: Authz::new(db.clone()),
             db,
@@ -40,5 +51,19 @@ impl AppState {
             config: Arc::new(config),
             metrics,
         }
+    }
+}
+
+impl AppState {
+    /// The keyring for personal data, or 503 when this instance has no master key.
+    pub fn keyring(&self) -> AppResult<&Keyring> {
+        self.keyring
+            .as_deref()
+            .ok_or_else(|| AppError::Unavailable("no master_key configured".into()))
+    }
+
+    /// The same, shared, for work that outlives the request (a background import).
+    pub fn keyring_arc(&self) -> AppResult<Arc<Keyring>> {
+        self.keyring.clone().ok_or_else(|| AppError::Unavailable("no master_key configured".into()))
     }
 }
