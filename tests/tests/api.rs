@@ -48,7 +48,10 @@ async fn a_token_reaches_its_own_school_and_scope_only() {
     let (status, me) = get_bearer(&app, "/s/alpha/api/me", access).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["username"], "counselor");
-    assert_eq!(me["permissions"], json!(["org.view", "org.scope", "org.handover"]));
+    assert_eq!(
+        me["permissions"],
+        json!(["org.view", "org.scope", "org.handover", "students.view"])
+    );
     let (status, body) = get_bearer(&app, "/s/alpha/api/scope/students", access).await;
     assert_eq!(status, StatusCode::OK);
     let numbers: Vec<&str> = body["students"]

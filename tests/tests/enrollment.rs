@@ -9,6 +9,7 @@ use reqwest::multipart::{Form, Part};
 use xg_e2e::TestDb;
 use xg_e2e::app::{TestApp, browser, csrf_in, get, post_form, sign_in_school};
 use xg_e2e::schools::{district, school, test_actor};
+use xg_tenancy::accounts::PlatformRole;
 use xg_tenancy::{Manifest, onboard};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -571,23 +572,26 @@ async fn a_transfer_moves_the_record_with_its_history_or_nothing_at_all() {
         .await;
         assert_eq!(status, StatusCode::OK, "{html}");
     }
-    let actor = test_actor();
-    let keyring = xg_kernel::keyring::Keyring::new(&secrecy::SecretString::from(
-        xg_e2e::app::TEST_MASTER_KEY,
-    ))
-    .unwrap();
-    xg_enrollment::transfer::district_decide(
-        &t.app, &keyring, d.id, cases[0], true, "同意", &actor,
-    )
-    .await
-    .unwrap();
-    let err = xg_enrollment::transfer::district_decide(
-        &t.app, &keyring, d.id, cases[1], true, "同意", &actor,
-    )
-    .await
-    .unwrap_err();
-    assert!(err.to_string().contains("transfer_duplicate"), "{err}");
-
+    // The district sees both waiting and approves them in the portal; the second clashes.
+    xg_e2e::app::platform_account(&t.app, "bureau", PlatformRole::DistrictAdmin, Some("d1")).await;
+    let bureau = browser();
+    let res = xg_e2e::app::sign_in(&app, &bureau, "/login", "bureau", "bureau-password").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = get(&app, &bureau, "/district/students?dim=status").await.1;
+    assert!(html.contains("张䶮") && html.contains("李𠮷"), "{html}");
+    let decide = |case: uuid::Uuid| {
+        let (app, bureau) = (&app, &bureau);
+        async move {
+            let path = format!("/district/transfers/{case}/decide");
+            post_form(app, bureau, "/district/students", &path, &[("decision", "approve")]).await
+        }
+    };
+    let (status, html) = decide(cases[0]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, html) = decide(cases[1]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("转入学校已有相同学号"), "{html}");
+    let _ = d;
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "select c.slug, s.student_no, s.status from students s join schools c on c.id = s.tenant_id
           where s.name in ('张䶮', '李𠮷') order by 1, 2",

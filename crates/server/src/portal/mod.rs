@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod district;
+pub mod district_students;
 pub mod operator;
 pub mod password;
 pub mod platform;
@@ -36,6 +37,8 @@ pub fn platform_routes(state: &AppState, limit: &SignInLimits) -> Router<AppStat
         .route("/admin/schools/{slug}/{action}", post(operator::set_school_status))
         .route("/district", get(district::dashboard))
         .route("/district/schools", post(district::onboard_school))
+        .route("/district/students", get(district_students::page))
+        .route("/district/transfers/{id}/decide", post(district_students::decide))
         .route("/password", get(password::platform_page).post(password::platform_change))
         .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
         .route("/static/app.css", get(stylesheet))
