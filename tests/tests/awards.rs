@@ -1001,3 +1001,46 @@ async fn the_national_scholarship_runs_end_to_end_at_the_demo_university() {
     let (_, portal) = get(&app, &student, &format!("/s/{slug}/awards")).await;
     assert!(portal.contains("已通过，已发放"), "{portal}");
 }
+
+#[tokio::test]
+async fn applying_outside_the_window_or_without_a_student_record_is_refused() {
+    let w = World::new().await;
+    w.item("校长奖学金", "").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let (opens, closes) = (
+        (today - time::Duration::days(20)).to_string(),
+        (today - time::Duration::days(2)).to_string(),
+    );
+    let fields = [
+        ("name", "上学期奖学金"),
+        ("category", "scholarship"),
+        ("amount", "800"),
+        ("opens", opens.as_str()),
+        ("closes", closes.as_str()),
+        ("workflow_key", "scholarship"),
+    ];
+    let (status, _) =
+        post_form(&w.app, &w.admin, "/s/alpha/awards/manage", "/s/alpha/awards/items", &fields)
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let closed = w.item_id("上学期奖学金").await;
+    let s1 = w.student("S001", "G1-C1", None).await;
+    let (_, portal) = get(&w.app, &s1, "/s/alpha/awards").await;
+    assert!(portal.contains("校长奖学金") && !portal.contains("上学期奖学金"), "{portal}");
+    let (status, html) = w.apply(&s1, closed).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("不在申请期内"), "{html}");
+
+    // The admin may open the portal but has no student record; staff have no portal at all.
+    let open = w.item_id("校长奖学金").await;
+    let (status, html) = w.apply(&w.admin, open).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains("未关联学生学籍"), "{html}");
+    let head1 = w.staff("head1").await;
+    assert_eq!(get(&w.app, &head1, "/s/alpha/awards").await.0, StatusCode::FORBIDDEN);
+    let count: i64 = sqlx::query_scalar("select count(*) from wf_applications")
+        .fetch_one(&mut w.t.superuser().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}

@@ -69,8 +69,10 @@ impl Status {
 /// A comment is required on every review action and every objection.
 pub fn clean_comment(text: &str) -> Option<String> {
     let t = text.trim();
-    (!t.is_empty() && t.chars().count() <= 2000 && !t.chars().any(|c| c.is_control() && c != '\n'))
-        .then(|| t.replace('\r', ""))
+    (!t.is_empty()
+        && t.chars().count() <= 2000
+        && !t.chars().any(|c| c.is_control() && c != '\n' && c != '\r'))
+    .then(|| t.replace('\r', ""))
 }
 
 #[cfg(test)]
