@@ -467,6 +467,10 @@ async fn a_three_step_award_with_a_class_quota_runs_from_application_to_disburse
         stats.contains("<td>高一(2)班</td><td>1</td><td>0</td><td>0.00</td><td>0.00</td>"),
         "{stats}"
     );
+    assert!(
+        stats.contains(r#"<meter min="0" max="500000" value="500000">5000.00</meter>"#),
+        "the chart: {stats}"
+    );
     let res = w.admin.get(w.app.url("/s/alpha/awards/stats.xlsx")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().starts_with(b"PK"), "an xlsx (zip) file");

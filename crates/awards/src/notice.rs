@@ -180,6 +180,20 @@ pub async fn resolve(
         };
         let resolution = form.get("resolution").cloned().unwrap_or_default();
         let mut tx = state.db.tenant(user.school.id).await?;
+        // Only objections to award results are the award office's to resolve.
+        let on_award: bool = sqlx::query_scalar(
+            "select exists (select 1 from wf_objections o
+                              join award_applications aa on aa.tenant_id = o.tenant_id
+                                                        and aa.application_id = o.application_id
+                             where o.tenant_id = $1 and o.id = $2)",
+        )
+        .bind(tx.tenant().as_uuid())
+        .bind(objection)
+        .fetch_one(tx.conn())
+        .await?;
+        if !on_award {
+            return Err(refuse(StatusCode::NOT_FOUND, "error.not_found"));
+        }
         let app =
             xg_workflow::resolve(&mut tx, &wf_actor(&user), objection, upheld, &resolution).await?;
         let change = Change::new("award.objection_resolve", format!("application:{app}"))

@@ -35,11 +35,41 @@ impl StatRow {
     }
 }
 
+/// One bar of the chart: an item's approved amount against the largest item's.
+pub struct Bar {
+    item: String,
+    approved: i64,
+    amount: String,
+    fen: i64,
+    max: i64,
+}
+
+/// Totals per item, largest amount first, for the chart.
+fn bars(rows: &[StatRow]) -> Vec<Bar> {
+    let mut totals: Vec<(String, i64, i64)> = Vec::new();
+    for r in rows {
+        match totals.iter_mut().find(|t| t.0 == r.item) {
+            Some(t) => {
+                t.1 += r.approved;
+                t.2 += r.approved_amount;
+            }
+            None => totals.push((r.item.clone(), r.approved, r.approved_amount)),
+        }
+    }
+    totals.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    let max = totals.first().map(|t| t.2).unwrap_or(0).max(1);
+    totals
+        .into_iter()
+        .map(|(item, approved, fen)| Bar { item, approved, amount: yuan(fen), fen, max })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "awards_stats.html")]
 struct StatsPage {
     m: &'static Catalog,
     chrome: Chrome,
+    bars: Vec<Bar>,
     rows: Vec<StatRow>,
     total_applied: i64,
     total_approved: i64,
@@ -107,6 +137,7 @@ pub async fn page(
         total_applied: rows.iter().map(|r| r.applied).sum(),
         total_approved: rows.iter().map(|r| r.approved).sum(),
         total_amount: yuan(rows.iter().map(|r| r.approved_amount).sum()),
+        bars: bars(&rows),
         rows,
     };
     csrf.attach(render(StatusCode::OK, &page))

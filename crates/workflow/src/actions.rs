@@ -142,6 +142,16 @@ async fn replayed(tx: &mut TenantTx, app: Uuid, key: Option<&str>) -> Result<boo
     .await?)
 }
 
+/// The application moved on after it was shown: a replay if this very request (same key) moved
+/// it, a conflict otherwise.
+async fn already_moved(
+    tx: &mut TenantTx,
+    app: Uuid,
+    key: Option<&str>,
+) -> Result<Outcome, WfError> {
+    if replayed(tx, app, key).await? { Ok(Outcome::Replayed) } else { Err(WfError::Conflict) }
+}
+
 /// Counts the recommendations already made for this subject in this unit, under a lock on the
 /// (subject, unit) row, and refuses when the quota is used up.
 async fn check_quota(tx: &mut TenantTx, app: &Application, quota: i32) -> Result<(), WfError> {
@@ -188,14 +198,15 @@ pub async fn act(
         return Err(WfError::SelfReview);
     }
     if app.status != Status::InReview || app.version != seen_version {
-        // The same request may have committed since the first check.
-        return if replayed(tx, app_id, idempotency_key).await? {
-            Ok(Outcome::Replayed)
-        } else {
-            Err(WfError::Conflict)
-        };
+        return already_moved(tx, app_id, idempotency_key).await;
     }
     if !may_review(tx, app_id, actor.id).await? {
+        // Each statement sees the newest commits: the application may have moved on since it
+        // was read (perhaps by this very request, sent twice), which is not a permission matter.
+        let now = get(tx, app_id).await?.ok_or(WfError::NotFound)?;
+        if now.version != seen_version {
+            return already_moved(tx, app_id, idempotency_key).await;
+        }
         return Err(WfError::NotReviewer);
     }
     let comment = crate::clean_comment(comment).ok_or(WfError::CommentRequired)?;
@@ -239,12 +250,7 @@ pub async fn act(
     .await?
     .rows_affected();
     if moved == 0 {
-        // Someone else moved it first. If that was this very request, replay its result.
-        return if replayed(tx, app_id, idempotency_key).await? {
-            Ok(Outcome::Replayed)
-        } else {
-            Err(WfError::Conflict)
-        };
+        return already_moved(tx, app_id, idempotency_key).await;
     }
     if decision == Decision::Approve
         && step.counts_quota
