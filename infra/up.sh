@@ -55,6 +55,9 @@ XUEGONG_NEW_PASSWORD="Bureau-Demo-2026" \
     --display-name "示范区教育局管理员" --if-missing
 # --only-new: a restart must not undo what the schools changed in their own org trees.
 "$BIN" tenant onboard --only-new tenants/*.toml
+# Generated students (valid IDs, realistic names) through the normal import; schools that
+# already have students are left alone.
+"$BIN" students demo-fill demo --per-class 30
 "$BIN" check
 
 PORT="${XUEGONG_LISTEN##*:}"
@@ -71,6 +74,8 @@ cat <<MSG
         admin / Minghu-Admin-2026, counselor-cs2301 / Minghu-Counselor-2026
     城南中等职业技术学校: http://127.0.0.1:$PORT/s/chengnan-vocational/login
         admin / Chengnan-Admin-2026, head-sk2601 / Chengnan-Teacher-2026
+  Students: student number, and the last six characters of their ID number at first sign-in
+  (the sample students are printed above by demo-fill).
   Schools are also reachable by subdomain, e.g. http://chengdong.localhost:$PORT/
 
 MSG

@@ -41,10 +41,18 @@ impl TestApp {
 
     /// Like `start`, with the configuration adjusted first.
     pub async fn start_with(db: Db, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir: PathBuf = std::env::temp_dir().join(format!("xg-test-{}", uuid::Uuid::new_v4()));
+        Self::start_full(db, Storage::Local(LocalDisk::new(dir)), adjust).await
+    }
+
+    /// Like `start`, with attachments in the given storage (e.g. the test S3 server).
+    pub async fn start_with_storage(db: Db, storage: Storage) -> Self {
+        Self::start_full(db, storage, |_| {}).await
+    }
+
+    async fn start_full(db: Db, storage: Storage, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = config();
         adjust(&mut config);
-        let dir: PathBuf = std::env::temp_dir().join(format!("xg-test-{}", uuid::Uuid::new_v4()));
-        let storage = Storage::Local(LocalDisk::new(dir));
         let sessions = SessionKeys::new(&SecretString::from(TEST_SECRET), None).unwrap();
         let state =
             AppState::new(db.clone(), storage, sessions, config, xuegong::observe::init_metrics());

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod awards;
+pub mod notices;
 pub mod schools;
 
 use std::sync::LazyLock;

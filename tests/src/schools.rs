@@ -87,6 +87,37 @@ pub async fn add_student(db: &Db, tenant: TenantId, student_no: &str, unit_code:
     id
 }
 
+/// A sign-in account for a student with the built-in `student` role and the password
+/// `{username}-password`, ready to use (no change required).
+pub async fn add_student_account(db: &Db, tenant: TenantId, student: Uuid, username: &str) -> Uuid {
+    let hash = xg_kernel::password::hash(&format!("{username}-password")).unwrap();
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into school_accounts (tenant_id, id, username, display_name, password_hash,
+                                      must_change_password, student_id)
+         values ($1, $2, $3, $3, $4, false, $5)",
+    )
+    .bind(tenant.as_uuid())
+    .bind(id)
+    .bind(username)
+    .bind(&hash)
+    .bind(student)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into account_roles (tenant_id, account_id, role_key) values ($1, $2, 'student')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 /// The audit actor for setup done by tests.
 pub fn test_actor() -> xg_audit::Actor {
     xg_audit::Actor::system("test harness")

@@ -48,10 +48,15 @@ async fn a_token_reaches_its_own_school_and_scope_only() {
     let (status, me) = get_bearer(&app, "/s/alpha/api/me", access).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["username"], "counselor");
-    assert_eq!(
-        me["permissions"],
-        json!(["org.view", "org.scope", "org.handover", "students.view"])
-    );
+    let expected = [
+        "org.view",
+        "org.scope",
+        "org.handover",
+        "students.view",
+        "notices.view",
+        "notices.publish",
+    ];
+    assert_eq!(me["permissions"], json!(expected));
     let (status, body) = get_bearer(&app, "/s/alpha/api/scope/students", access).await;
     assert_eq!(status, StatusCode::OK);
     let numbers: Vec<&str> = body["students"]

@@ -25,7 +25,12 @@ mod tempfile_path {
     }
 
     pub fn write(body: &str) -> TempPath {
-        let path = std::env::temp_dir().join(format!("xg-cli-{}.toml", uuid::Uuid::new_v4()));
+        write_as(body, "toml")
+    }
+
+    pub fn write_as(body: &str, extension: &str) -> TempPath {
+        let name = format!("xg-cli-{}.{extension}", uuid::Uuid::new_v4());
+        let path = std::env::temp_dir().join(name);
         std::fs::File::create(&path).unwrap().write_all(body.as_bytes()).unwrap();
         TempPath(path)
     }
@@ -96,4 +101,45 @@ async fn districts_and_manifests_through_the_cli() {
     assert_eq!(err.unwrap_err().to_string(), "1 of 1 manifests were not onboarded");
     let missing = run(&config, &["tenant", "suspend", "no-such-school"]).await;
     assert_eq!(missing.unwrap_err().to_string(), "no school with slug 'no-such-school'");
+}
+
+#[tokio::test]
+async fn demo_fill_generates_students_once_and_the_cli_import_refuses_a_bad_roster() {
+    let t = TestDb::new().await;
+    let config = config_file(&settings(t.app_url().expose_secret()));
+    run(&config, &["district", "create", "demo", "示范区教育局"]).await.unwrap();
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants/vocational.toml");
+    run(&config, &["tenant", "onboard", manifest]).await.unwrap();
+    run(&config, &["students", "demo-fill", "demo", "--per-class", "4"]).await.unwrap();
+    let count = || async {
+        let mut su = t.superuser().await;
+        let n: i64 =
+            sqlx::query_scalar("select count(*) from students").fetch_one(&mut su).await.unwrap();
+        let classes: i64 = sqlx::query_scalar(
+            "select count(*) from org_units u where depth = (select max(depth) from org_levels l where l.tenant_id = u.tenant_id)",
+        )
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+        (n, classes)
+    };
+    let (students, classes) = count().await;
+    assert!(classes > 0);
+    assert_eq!(students, classes * 4);
+    run(&config, &["students", "demo-fill", "demo"]).await.unwrap();
+    assert_eq!(count().await.0, students, "a filled school is left alone");
+
+    let roster = tempfile_path::write_as(
+        "学号,姓名,性别,身份证号,班级\n0001,张三,男,1.10101E+17,一班\n",
+        "csv",
+    );
+    let err = run(
+        &config,
+        &["students", "import", "chengnan-vocational", roster.0.to_str().unwrap(), "--commit"],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("problems; nothing was written"), "{err}");
+    assert_eq!(count().await.0, students);
 }

@@ -639,3 +639,62 @@ async fn a_transfer_moves_the_record_with_its_history_or_nothing_at_all() {
     let html = get(&app, &b, &format!("/s/beta/students?q={}", id("20100101", "001"))).await.1;
     assert!(html.contains("张䶮") && html.contains("高一(2)班"), "{html}");
 }
+
+/// Import creates student accounts without hashing a password; the first sign-in uses the
+/// last six characters of the ID number, under the lockout, and must set a real password.
+#[tokio::test]
+async fn imported_students_activate_on_first_sign_in_with_their_id_suffix() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let c = admin(&app, "alpha").await;
+    let (_, job) = upload(&app, &c, "alpha", "名册.csv", roster(&good_rows()), false).await;
+    commit(&app, &c, &job).await;
+    let pending: Vec<(String, String)> = sqlx::query_as(
+        "select a.username, a.password_hash from school_accounts a join account_roles r
+            on r.tenant_id = a.tenant_id and r.account_id = a.id
+          where r.role_key = 'student' order by 1",
+    )
+    .fetch_all(&mut su(&t).await)
+    .await
+    .unwrap();
+    let names: Vec<&str> = pending.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(names, ["0001", "0002", "0003"]);
+    assert!(pending.iter().all(|(_, h)| h == "!activation-pending"), "no hashing on import");
+
+    // A wrong suffix fails and counts; the right one signs in and forces a new password.
+    let student = browser();
+    let res = xg_e2e::app::sign_in(&app, &student, "/s/alpha/login", "0002", "000000").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let failures: i32 =
+        sqlx::query_scalar("select failed_logins from school_accounts where username = '0002'")
+            .fetch_one(&mut su(&t).await)
+            .await
+            .unwrap();
+    assert_eq!(failures, 1);
+    let suffix = &id("20100102", "002")[12..];
+    sign_in_school(&app, &student, "alpha", "0002", suffix).await;
+    let hash: String =
+        sqlx::query_scalar("select password_hash from school_accounts where username = '0002'")
+            .fetch_one(&mut su(&t).await)
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "a real password after activation");
+    let (status, html) = get(&app, &student, "/s/alpha/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("李𠮷") && html.contains("在籍"), "{html}");
+    assert!(!html.contains("students/imports"), "no staff navigation for a student");
+    let other_id: uuid::Uuid =
+        sqlx::query_scalar("select id from students where student_no = '0001'")
+            .fetch_one(&mut su(&t).await)
+            .await
+            .unwrap();
+    let other_record = format!("/s/alpha/student/{other_id}");
+    assert_eq!(get(&app, &student, &other_record).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(get(&app, &student, "/s/alpha/students").await.0, StatusCode::FORBIDDEN);
+    // The suffix no longer works once a password is set.
+    let other = browser();
+    let res = xg_e2e::app::sign_in(&app, &other, "/s/alpha/login", "0002", suffix).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

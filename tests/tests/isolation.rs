@@ -79,6 +79,52 @@ async fn fill_tables_onboarding_leaves_empty(db: &Db, tenant: TenantId) {
     .execute(tx.conn())
     .await
     .unwrap();
+    // Student records: the school's data key, a history entry, an import job, a transfer case.
+    let keyring = xg_kernel::keyring::Keyring::new(&secrecy::SecretString::from(
+        xg_e2e::app::TEST_MASTER_KEY,
+    ))
+    .unwrap();
+    let key = keyring.for_school(&mut tx).await.unwrap();
+    let student: uuid::Uuid =
+        sqlx::query_scalar("select id from students limit 1").fetch_one(tx.conn()).await.unwrap();
+    let change = xg_enrollment::status::Request {
+        kind: xg_enrollment::status::Kind::Suspend,
+        reason: "因病".into(),
+        effective_date: time::macros::date!(2026 - 03 - 01),
+        document_no: None,
+        approved_by: None,
+        attachment_id: None,
+    };
+    xg_enrollment::status::apply(&mut tx, student, &change, &xg_e2e::schools::test_actor())
+        .await
+        .unwrap();
+    let attachment: uuid::Uuid = sqlx::query_scalar("select id from attachments limit 1")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into student_imports (tenant_id, id, attachment_id, file_name, status,
+             created_by_name)
+         values ($1, gen_random_uuid(), $2, '名册.csv', 'previewed', 'admin')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(attachment)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into student_transfers (tenant_id, id, direction, counterpart_school_id,
+             student_name, student_no, id_number_masked, id_number_sealed, reason, status,
+             requested_by_name)
+         values ($1, gen_random_uuid(), 'incoming', $1, '张三', '0001', '1101**', $2, '迁居',
+                 'requested', 'admin')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(key.seal("id_number", "110101201003070011").unwrap())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    fill_notice_tables(&mut tx, account).await;
     tx.commit().await.unwrap();
     xg_web::refresh::issue(db, xg_web::refresh::Store::School(tenant), account).await.unwrap();
     xg_e2e::awards::fill_tables(db, tenant).await;
@@ -106,6 +152,37 @@ async fn fill_student_record_tables(db: &Db, tenant: TenantId) {
         sqlx::query(sql).bind(tenant.as_uuid()).execute(tx.conn()).await.unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+/// A published notice with one receipt, revision, attachment link and reminder.
+async fn fill_notice_tables(tx: &mut xg_kernel::TenantTx, account: uuid::Uuid) {
+    let tenant = tx.tenant().as_uuid();
+    let notice = uuid::Uuid::new_v4();
+    for sql in [
+        "insert into notices (tenant_id, id, title, category, status, published_at, sender_id,
+                              sender_name)
+         values ($1, $2, '通知', 'general', 'published', now(), $3, 'admin')",
+        "insert into notice_units (tenant_id, notice_id, org_unit_id)
+         select $1, $2, id from org_units where depth = 1",
+        "insert into notice_recipients (tenant_id, notice_id, student_id, org_unit_id)
+         select $1, $2, id, org_unit_id from students limit 1",
+        "insert into notice_revisions (tenant_id, notice_id, revision, title, body_html, category,
+                                       editor_id, editor_name)
+         values ($1, $2, 1, '旧标题', '', 'general', $3, 'admin')",
+        "insert into notice_attachments (tenant_id, notice_id, attachment_id)
+         select $1, $2, id from attachments limit 1",
+        "insert into notice_reminders (tenant_id, notice_id, seq, sender_id, sender_name, targets)
+         values ($1, $2, 1, $3, 'admin', 1)",
+    ] {
+        let done = sqlx::query(sql)
+            .bind(tenant)
+            .bind(notice)
+            .bind(account)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1, "{sql}");
+    }
 }
 
 #[tokio::test]

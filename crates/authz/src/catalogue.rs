@@ -85,10 +85,51 @@ pub const PERMISSIONS: &[Permission] = &[
         module: Module::Enrollment,
         routes: &[("POST", "/student/:id/reveal")],
     },
+    Permission { key: "students.self", module: Module::Enrollment, routes: &[("GET", "/me")] },
     Permission {
         key: "students.export",
         module: Module::Enrollment,
         routes: &[("GET", "/students/export")],
+    },
+    Permission {
+        key: "notices.view",
+        module: Module::Notices,
+        routes: &[
+            ("GET", "/notices"),
+            ("GET", "/notices/:id"),
+            ("GET", "/notices/:id/export"),
+            ("GET", "/notices/:id/attachments/:attachment"),
+        ],
+    },
+    Permission {
+        key: "notices.publish",
+        module: Module::Notices,
+        routes: &[
+            ("POST", "/notices"),
+            ("POST", "/notices/:id"),
+            ("GET", "/notices/:id/edit"),
+            ("POST", "/notices/:id/publish"),
+            ("POST", "/notices/:id/withdraw"),
+            ("POST", "/notices/:id/remind"),
+            ("POST", "/notices/:id/attachments"),
+            ("POST", "/notices/:id/attachments/:attachment/delete"),
+        ],
+    },
+    Permission {
+        key: "notices.report",
+        module: Module::Notices,
+        routes: &[("GET", "/notice-report")],
+    },
+    Permission {
+        key: "notices.inbox",
+        module: Module::Notices,
+        routes: &[
+            ("GET", "/inbox"),
+            ("GET", "/inbox/:id"),
+            ("POST", "/inbox/:id/confirm"),
+            ("POST", "/inbox/:id/reply"),
+            ("GET", "/inbox/:id/attachments/:attachment"),
+        ],
     },
     Permission {
         key: "awards.apply",

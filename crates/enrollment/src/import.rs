@@ -255,6 +255,29 @@ pub async fn commit(
     id: Uuid,
     actor: Actor,
 ) -> AppResult<()> {
+    let attachment = claim(db, tenant, id).await?;
+    let (db, storage, keyring) = (db.clone(), storage.clone(), keyring.clone());
+    tokio::spawn(async move {
+        let _ = finish(&db, &storage, &keyring, tenant, id, attachment, &actor).await;
+    });
+    Ok(())
+}
+
+/// Like `commit`, but waits until the job is written or has failed (the command line).
+pub async fn commit_and_wait(
+    db: &Db,
+    storage: &Storage,
+    keyring: &Keyring,
+    tenant: TenantId,
+    id: Uuid,
+    actor: &Actor,
+) -> AppResult<()> {
+    let attachment = claim(db, tenant, id).await?;
+    finish(db, storage, keyring, tenant, id, attachment, actor).await
+}
+
+/// Moves a clean, previewed job to `committing`; only one caller ever wins.
+async fn claim(db: &Db, tenant: TenantId, id: Uuid) -> AppResult<Uuid> {
     let m = Catalog::zh();
     let mut tx = db.tenant(tenant).await?;
     let claimed: Option<Uuid> = sqlx::query_scalar(
@@ -276,20 +299,31 @@ pub async fn commit(
         };
     };
     tx.commit().await?;
-    let (db, storage, keyring) = (db.clone(), storage.clone(), keyring.clone());
-    tokio::spawn(async move {
-        if let Err(e) = write(&db, &storage, &keyring, tenant, id, attachment, &actor).await {
-            let message = match &e {
-                AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => {
-                    message.clone()
-                }
-                _ => Catalog::zh().t("import.failed_internal").to_owned(),
-            };
-            tracing::warn!(import = %id, error = %e, "roster import failed; nothing was written");
-            let _ = mark_failed(&db, tenant, id, &message).await;
-        }
-    });
-    Ok(())
+    Ok(attachment)
+}
+
+/// Writes a claimed job; on failure marks it failed with the reason and writes nothing.
+async fn finish(
+    db: &Db,
+    storage: &Storage,
+    keyring: &Keyring,
+    tenant: TenantId,
+    id: Uuid,
+    attachment: Uuid,
+    actor: &Actor,
+) -> AppResult<()> {
+    let result = write(db, storage, keyring, tenant, id, attachment, actor).await;
+    if let Err(e) = &result {
+        let message = match e {
+            AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => {
+                message.clone()
+            }
+            _ => Catalog::zh().t("import.failed_internal").to_owned(),
+        };
+        tracing::warn!(import = %id, error = %e, "roster import failed; nothing was written");
+        let _ = mark_failed(db, tenant, id, &message).await;
+    }
+    result
 }
 
 async fn mark_failed(
@@ -357,6 +391,7 @@ async fn write(
     {
         let written =
             store::insert_students(&mut tx, &key, drafts, places, (actor.id, &actor.name)).await?;
+        crate::accounts::create_for(&mut tx, &written).await?;
         ids.extend(written);
         report_progress(db, tenant, id, ids.len()).await;
     }

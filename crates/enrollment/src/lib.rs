@@ -2,11 +2,13 @@
 //! raw cells and files from real schools become clean values, and why a value is refused. The
 //! import itself, storage, status changes, transfers, statistics and exports build on these.
 
+pub mod accounts;
 pub mod cells;
 pub mod columns;
 pub mod dates;
 pub mod encoding;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod placement;
 pub mod preview;

@@ -207,7 +207,8 @@ pub fn gender_label(gender: Option<&str>) -> &'static str {
     }
 }
 
-/// Whether a student is within reach (for the record page and status changes).
+/// Whether a student is within reach (for the record page and status changes); a student
+/// account reaches its own record.
 pub async fn in_reach(tx: &mut TenantTx, reach: Reach, student: Uuid) -> Result<bool, sqlx::Error> {
     let Reach::Scope(account) = reach else {
         return sqlx::query_scalar(
@@ -225,7 +226,9 @@ pub async fn in_reach(tx: &mut TenantTx, reach: Reach, student: Uuid) -> Result<
              select u.id from org_units u join scope s on u.parent_id = s.id where u.tenant_id = $1
          )
          select exists (select 1 from students where tenant_id = $1 and id = $3
-                          and org_unit_id in (select id from scope))",
+                          and (org_unit_id in (select id from scope)
+                               or id = (select student_id from school_accounts
+                                         where tenant_id = $1 and id = $2)))",
     )
     .bind(tx.tenant().as_uuid())
     .bind(account)

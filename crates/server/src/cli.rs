@@ -53,6 +53,9 @@ pub enum Command {
     /// Audit logs: verify a hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Student records: roster import, demo data.
+    #[command(subcommand)]
+    Students(crate::cli_students::StudentsCommand),
 }
 
 #[derive(Subcommand)]
@@ -155,6 +158,10 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant(&config, cmd).await,
         Command::Account(cmd) => account(&config, cmd).await,
         Command::Audit(AuditCommand::Verify { slug }) => verify_audit(&config, slug).await,
+        Command::Students(cmd) => {
+            let db = connect(&config).await?;
+            crate::cli_students::run(&config, db, cmd, cli_actor()).await
+        }
     }
 }
 

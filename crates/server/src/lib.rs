@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cli_students;
 pub mod health;
 pub mod observe;
 pub mod portal;

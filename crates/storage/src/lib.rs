@@ -88,6 +88,24 @@ impl Storage {
         }
     }
 
+    /// A short-lived URL the browser can fetch the object from directly, naming the type and
+    /// download file name the response must carry; `None` for local disk, where the service
+    /// streams the bytes itself.
+    pub async fn presigned_get(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        content_disposition: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, StorageError> {
+        match self {
+            Self::Local(_) => Ok(None),
+            Self::S3(store) => {
+                store.presigned_get(key, content_type, content_disposition, ttl).await.map(Some)
+            }
+        }
+    }
+
     /// Readiness: the folder is writable, or the bucket answers.
     pub async fn check(&self) -> Result<(), StorageError> {
         match self {

@@ -119,6 +119,29 @@ impl S3Store {
         Ok(())
     }
 
+    /// A presigned GET for `key` whose response carries the given type and disposition.
+    pub async fn presigned_get(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        content_disposition: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String, StorageError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl)
+            .map_err(|e| StorageError::S3(e.to_string()))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.path())
+            .response_content_type(content_type)
+            .response_content_disposition(content_disposition)
+            .presigned(config)
+            .await
+            .map_err(s3_err)?;
+        Ok(request.uri().to_owned())
+    }
+
     pub async fn check(&self) -> Result<(), StorageError> {
         self.client.head_bucket().bucket(&self.bucket).send().await.map_err(s3_err)?;
         Ok(())

@@ -140,6 +140,11 @@ fn platform_from_row(row: PlatformRow) -> PlatformAccount {
     }
 }
 
+/// The password hash of a student account created by a roster import and not yet activated:
+/// not an argon2 hash, so no password ever verifies against it. The first sign-in uses the
+/// last six characters of the student's ID number instead and must set a real password.
+pub const ACTIVATION_PENDING: &str = "!activation-pending";
+
 #[derive(Clone, Debug)]
 pub struct SchoolAccount {
     pub id: Uuid,

@@ -102,13 +102,23 @@ pub enum Verdict {
     LockedNow(Duration),
 }
 
-/// Checks `password` for `account` (its id and stored hash; `None` for an unknown username,
+/// What a password is checked against.
+#[derive(Clone, Debug)]
+pub enum Stored {
+    /// An argon2 hash, the normal case.
+    Hash(String),
+    /// A first password derived from the account's own record (a student account waiting for
+    /// activation: the last six characters of the ID number). Compared in constant time.
+    Derived(String),
+}
+
+/// Checks `password` for `account` (its id and what is stored; `None` for an unknown username,
 /// which costs the same time and fails), honouring and updating the lockout. The caller's
 /// transaction holds the account row until it ends, so concurrent checks run one by one.
 pub async fn check(
     conn: &mut PgConnection,
     which: Accounts,
-    account: Option<(Uuid, String)>,
+    account: Option<(Uuid, Stored)>,
     password: String,
 ) -> Result<Verdict, sqlx::Error> {
     if let Some((id, _)) = &account {
@@ -118,7 +128,14 @@ pub async fn check(
         }
     }
     let id = account.as_ref().map(|(id, _)| *id);
-    let verified = xg_kernel::password::verify_limited(password, account.map(|(_, h)| h)).await;
+    let verified = match account.map(|(_, stored)| stored) {
+        Some(Stored::Derived(expected)) => {
+            let (a, b) = (expected.as_bytes(), password.trim().to_uppercase().into_bytes());
+            a.len() == b.len() && a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        }
+        Some(Stored::Hash(hash)) => xg_kernel::password::verify_limited(password, Some(hash)).await,
+        None => xg_kernel::password::verify_limited(password, None).await,
+    };
     Ok(match id {
         Some(id) if verified => {
             record_success(conn, which, id).await?;

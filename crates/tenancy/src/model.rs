@@ -98,6 +98,8 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         "org.scope",
         "org.handover",
         "students.view",
+        "notices.view",
+        "notices.publish",
         "awards.review",
         "awards.notice",
     ];
@@ -114,6 +116,11 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "students.manage",
             "students.reveal",
             "students.export",
+            "students.self",
+            "notices.view",
+            "notices.publish",
+            "notices.report",
+            "notices.inbox",
             "awards.apply",
             "awards.review",
             "awards.notice",
@@ -125,7 +132,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         | "party_secretary"
         | "training_instructor"
         | "finance" => STAFF,
-        "student" => &["awards.apply", "awards.notice"],
+        "student" => &["students.self", "notices.inbox", "awards.apply", "awards.notice"],
         _ => &[],
     }
 }

@@ -21,6 +21,7 @@ pub struct Chrome {
 /// Menu entries: (path below the school, permission needed, catalog key).
 const MENU: &[(&str, Option<&str>, &str)] = &[
     ("home", None, "nav.home"),
+    ("me", Some("students.self"), "nav.me"),
     ("students", Some("students.view"), "nav.students"),
     ("scope", Some("org.scope"), "nav.scope"),
     ("org", Some("org.view"), "nav.org"),
@@ -28,6 +29,9 @@ const MENU: &[(&str, Option<&str>, &str)] = &[
     ("accounts", Some("accounts.manage"), "nav.accounts"),
     ("roles", Some("roles.manage"), "nav.roles"),
     ("audit", Some("audit.view"), "nav.audit"),
+    ("notices", Some("notices.view"), "nav.notices"),
+    ("notice-report", Some("notices.report"), "nav.notice_report"),
+    ("inbox", Some("notices.inbox"), "nav.inbox"),
     ("awards", Some("awards.apply"), "nav.awards"),
     ("awards/inbox", Some("awards.review"), "nav.awards_inbox"),
     ("awards/notice", Some("awards.notice"), "nav.awards_notice"),

@@ -14,14 +14,17 @@ use axum::middleware;
 use axum::routing::{get, post};
 use uuid::Uuid;
 use xg_kernel::TenantTx;
+use xg_tenancy::Module;
 use xg_web::AppState;
 use xg_web::guard::{require_permission, require_school_user};
+use xg_web::schools::require_module;
 
 use crate::import::MAX_FILE_BYTES;
 use crate::search::Reach;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/s/{slug}/me", get(record::mine))
         .route("/s/{slug}/students", get(list::page))
         .route("/s/{slug}/students/export", get(list::export))
         .route("/s/{slug}/students/stats", get(stats::page))
@@ -41,6 +44,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/student/{id}/reveal", post(record::reveal))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))
+        .route_layer(middleware::from_fn(|req, next| require_module(Module::Enrollment, req, next)))
 }
 
 /// Holders of `students.manage` (the registrar) reach the whole school; everyone else their scope.

@@ -59,6 +59,8 @@ struct RecordPage {
     revealed: Option<Revealed>,
     may_reveal: bool,
     may_change: bool,
+    /// Staff see the register's navigation; a student on their own record does not.
+    staff: bool,
 }
 
 async fn load(tx: &mut TenantTx, id: Uuid) -> Result<Option<RecordRow>, sqlx::Error> {
@@ -152,6 +154,7 @@ async fn show(
         revealed,
         may_reveal: granted.contains("students.reveal"),
         may_change: granted.contains("students.manage"),
+        staff: granted.contains("students.view"),
     };
     csrf.attach(render(status_code, &page))
 }
@@ -163,6 +166,29 @@ pub async fn page(
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Response {
     show(&state, &user, &headers, id, None, Ok(None)).await
+}
+
+/// A student's own record ("我的学籍"): the same page, reached through the account's link.
+pub async fn mine(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    headers: HeaderMap,
+) -> Response {
+    let own = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "select student_id from school_accounts where tenant_id = $1 and id = $2",
+        )
+        .bind(user.school.id.as_uuid())
+        .bind(user.claims.sub)
+        .fetch_one(tx.conn())
+        .await?;
+        id.ok_or(AppError::NotFound)
+    };
+    match own.await {
+        Ok(id) => show(&state, &user, &headers, id, None, Ok(None)).await,
+        Err(e) => error_page(e),
+    }
 }
 
 /// Shows the personal data in full once, and writes who saw it to the audit log.

@@ -83,7 +83,7 @@ fn rule_broken(current: &str, new: &str, confirm: &str, username: &str) -> Optio
 async fn check_and_hash(
     conn: &mut sqlx::PgConnection,
     which: Accounts,
-    account: (uuid::Uuid, String),
+    account: (uuid::Uuid, lockout::Stored),
     current: String,
     new: String,
 ) -> Result<Result<String, Refusal>, AppError> {
@@ -133,7 +133,14 @@ pub async fn school_change(
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
             return Ok(Err(Refusal::Key(rule)));
         }
-        let stored = (account.id, account.password_hash.clone());
+        let secret = super::school::school_secret(
+            &state,
+            &mut tx,
+            account.id,
+            account.password_hash.clone(),
+        )
+        .await?;
+        let stored = (account.id, secret);
         let hash = match check_and_hash(tx.conn(), Accounts::School, stored, current, new).await? {
             Ok(hash) => hash,
             Err(refusal) => {
@@ -193,7 +200,7 @@ pub async fn platform_change(
         if let Some(rule) = rule_broken(&current, &new, &confirm, &account.username) {
             return Ok(Err(Refusal::Key(rule)));
         }
-        let stored = (account.id, account.password_hash.clone());
+        let stored = (account.id, lockout::Stored::Hash(account.password_hash.clone()));
         let hash = match check_and_hash(tx.conn(), Accounts::Platform, stored, current, new).await?
         {
             Ok(hash) => hash,

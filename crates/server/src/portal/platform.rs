@@ -173,6 +173,7 @@ async fn check_credentials(
     let mut tx = state.db.platform().await?;
     let account = accounts::find_platform_account(tx.conn(), username).await?;
     let stored = account.as_ref().map(|a| (a.id, a.password_hash.clone()));
+    let stored = stored.map(|(id, hash)| (id, lockout::Stored::Hash(hash)));
     let verdict = lockout::check(tx.conn(), Accounts::Platform, stored, password).await?;
     let outcome = match (verdict, account) {
         (Verdict::Passed, Some(a)) => Outcome::SignedIn(a),

@@ -166,7 +166,12 @@ pub async fn check_credentials(
 ) -> Result<Outcome<accounts::SchoolAccount>, AppError> {
     let mut tx = state.db.tenant(school.id).await?;
     let account = accounts::find_school_account(&mut tx, username).await?;
-    let stored = account.as_ref().map(|a| (a.id, a.password_hash.clone()));
+    let stored = match &account {
+        Some(a) => {
+            Some((a.id, school_secret(state, &mut tx, a.id, a.password_hash.clone()).await?))
+        }
+        None => None,
+    };
     let verdict = lockout::check(tx.conn(), Accounts::School, stored, password).await?;
     let outcome = match (verdict, account) {
         (Verdict::Passed, Some(a)) => Outcome::SignedIn(a),
@@ -181,6 +186,22 @@ pub async fn check_credentials(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// What a school account's password is checked against (a pending student account's first
+/// password comes from its sealed record).
+pub async fn school_secret(
+    state: &AppState,
+    tx: &mut xg_kernel::TenantTx,
+    account: uuid::Uuid,
+    hash: String,
+) -> Result<lockout::Stored, AppError> {
+    let key = if hash == accounts::ACTIVATION_PENDING {
+        Some(state.keyring()?.for_school(tx).await?)
+    } else {
+        None
+    };
+    Ok(xg_enrollment::accounts::stored_secret(tx, key.as_deref(), account, hash).await?)
 }
 
 pub async fn logout(
