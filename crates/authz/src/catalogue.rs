@@ -136,6 +136,46 @@ pub const PERMISSIONS: &[Permission] = &[
             ("GET", "/inbox/:id/attachments/:attachment"),
         ],
     },
+    Permission {
+        key: "awards.apply",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards"),
+            ("POST", "/awards/items/:id/apply"),
+            ("GET", "/awards/applications/:id"),
+            ("POST", "/awards/applications/:id/resubmit"),
+        ],
+    },
+    Permission {
+        key: "awards.review",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards/inbox"),
+            ("POST", "/awards/applications/:id/act"),
+            ("GET", "/awards/applications/:id"),
+        ],
+    },
+    Permission {
+        key: "awards.notice",
+        module: Module::Awards,
+        routes: &[("GET", "/awards/notice"), ("POST", "/awards/applications/:id/object")],
+    },
+    Permission {
+        key: "awards.manage",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards/manage"),
+            ("POST", "/awards/items"),
+            ("POST", "/awards/items/national"),
+            ("POST", "/awards/workflows"),
+            ("POST", "/awards/objections/:id/resolve"),
+            ("GET", "/awards/payments"),
+            ("POST", "/awards/payments"),
+            ("GET", "/awards/stats"),
+            ("GET", "/awards/stats.xlsx"),
+            ("GET", "/awards/applications/:id"),
+        ],
+    },
 ];
 
 pub fn find(key: &str) -> Option<&'static Permission> {
