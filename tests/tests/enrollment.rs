@@ -767,3 +767,47 @@ async fn imported_students_activate_on_first_sign_in_with_their_id_suffix() {
     let res = xg_e2e::app::sign_in(&app, &other, "/s/alpha/login", "0002", suffix).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// A photo is an image checked by content, shown to those who may see the record only.
+#[tokio::test]
+async fn a_photo_is_kept_for_the_record_and_shown_only_within_reach() {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    school(&t.app, "d1", "alpha").await;
+    school(&t.app, "d1", "beta").await;
+    let app = TestApp::start(t.app.clone()).await;
+    let a = admin(&app, "alpha").await;
+    let (_, job) = upload(&app, &a, "alpha", "名册.csv", roster(&good_rows()), false).await;
+    commit(&app, &a, &job).await;
+    let sid: uuid::Uuid = sqlx::query_scalar("select id from students where student_no = '0001'")
+        .fetch_one(&mut su(&t).await)
+        .await
+        .unwrap();
+    let page = format!("/s/alpha/student/{sid}");
+    let send = |bytes: Vec<u8>| {
+        let (app, a, page) = (&app, &a, page.clone());
+        async move {
+            let html = get(app, a, &page).await.1;
+            let form = Form::new()
+                .text("csrf", csrf_in(&html))
+                .part("photo", Part::bytes(bytes).file_name("照片.png"));
+            a.post(app.url(&format!("{page}/photo"))).multipart(form).send().await.unwrap().status()
+        }
+    };
+    assert_eq!(send(b"<svg onload=alert(1)>".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec();
+    assert_eq!(send(png.clone()).await, StatusCode::SEE_OTHER);
+    assert!(get(&app, &a, &page).await.1.contains(&format!("student/{sid}/photo")));
+    let res = a.get(app.url(&format!("{page}/photo"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    // The counselor of class 2 and another school's admin get nothing.
+    let counselor2 = browser();
+    sign_in_school(&app, &counselor2, "alpha", "counselor2", "initial-password-3").await;
+    assert_eq!(get(&app, &counselor2, &format!("{page}/photo")).await.0, StatusCode::NOT_FOUND);
+    let b = admin(&app, "beta").await;
+    assert_eq!(
+        get(&app, &b, &format!("/s/beta/student/{sid}/photo")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -68,6 +68,7 @@ pub const PERMISSIONS: &[Permission] = &[
             ("GET", "/students/stats"),
             ("GET", "/student/:id"),
             ("GET", "/student/:id/documents/:attachment"),
+            ("GET", "/student/:id/photo"),
         ],
     },
     Permission {
@@ -80,6 +81,7 @@ pub const PERMISSIONS: &[Permission] = &[
             ("POST", "/students/imports/:id/commit"),
             ("GET", "/students/template"),
             ("POST", "/student/:id/status"),
+            ("POST", "/student/:id/photo"),
             ("GET", "/students/transfers"),
             ("POST", "/students/transfers"),
             ("POST", "/students/transfers/:id/decide"),

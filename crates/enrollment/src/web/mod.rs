@@ -4,6 +4,7 @@
 
 mod imports;
 mod list;
+mod photo;
 mod record;
 mod stats;
 mod transfers;
@@ -46,6 +47,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(record::MAX_DOCUMENT_BYTES + 64 * 1024)),
         )
         .route("/s/{slug}/student/{id}/documents/{attachment}", get(record::document))
+        .route(
+            "/s/{slug}/student/{id}/photo",
+            get(photo::show)
+                .post(photo::upload)
+                .layer(DefaultBodyLimit::max(photo::MAX_PHOTO_BYTES + 16 * 1024)),
+        )
         .route("/s/{slug}/student/{id}/reveal", post(record::reveal))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))

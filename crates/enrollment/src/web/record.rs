@@ -50,6 +50,7 @@ struct RecordRow {
     phone_masked: Option<String>,
     guardian_phone_masked: Option<String>,
     has_address: bool,
+    has_photo: bool,
     status: String,
 }
 
@@ -69,6 +70,7 @@ struct RecordPage {
     may_change: bool,
     /// Staff see the register's navigation; a student on their own record does not.
     staff: bool,
+    has_photo: bool,
 }
 
 async fn load(tx: &mut TenantTx, id: Uuid) -> Result<Option<RecordRow>, sqlx::Error> {
@@ -76,7 +78,8 @@ async fn load(tx: &mut TenantTx, id: Uuid) -> Result<Option<RecordRow>, sqlx::Er
         "select s.student_no, s.name, s.gender, s.birth_date, s.ethnicity, s.id_type,
                 s.id_number_masked, s.national_no, s.political_status, s.grade, s.college, s.major,
                 u.name as class_name, s.study_length, s.study_form, s.entry_date, s.phone_masked,
-                s.guardian_phone_masked, s.address_sealed is not null as has_address, s.status
+                s.guardian_phone_masked, s.address_sealed is not null as has_address,
+                s.photo_attachment_id is not null as has_photo, s.status
            from students s
            left join org_units u on u.tenant_id = s.tenant_id and u.id = s.org_unit_id
           where s.tenant_id = $1 and s.id = $2",
@@ -163,6 +166,7 @@ async fn show(
         may_reveal: granted.contains("students.reveal"),
         may_change: granted.contains("students.manage"),
         staff: granted.contains("students.view"),
+        has_photo: r.has_photo,
     };
     csrf.attach(render(status_code, &page))
 }
@@ -261,7 +265,7 @@ async fn read_status_form(mut multipart: Multipart) -> Option<StatusForm> {
 }
 
 /// Keeps a document in the school's attachment storage and records it; returns its id.
-async fn keep_document(
+pub(super) async fn keep_document(
     state: &AppState,
     tx: &mut TenantTx,
     file_name: &str,
