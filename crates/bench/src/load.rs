@@ -141,8 +141,8 @@ pub async fn run(
     let first = client.get(&url).send().await?;
     anyhow::ensure!(first.status() == reqwest::StatusCode::OK, "list page: {}", first.status());
     let html = first.text().await?;
-    let rows = html.matches("/students/").count();
-    eprintln!("  list page: {} KB, about {rows} student links", html.len() / 1024);
+    let rows = html.matches("/student/").count();
+    eprintln!("  list page: {} KB, {rows} student rows", html.len() / 1024);
 
     hammer(&client, &url, Duration::from_secs(3)).await;
     let started = Instant::now();
