@@ -128,10 +128,15 @@ async fn ensure_template() -> String {
         let owner = pool_as(OWNER_ROLE, &building, 1).await;
         MIGRATOR.run(&owner).await.expect("migrations apply to an empty database");
         owner.close().await;
-        admin
-            .execute(format!("alter database {building} rename to {template}").as_str())
-            .await
-            .expect("publish template");
+        // A closed connection's backend can outlive the close by a moment on a busy machine,
+        // and a database with a session cannot be renamed: retry briefly.
+        let rename = format!("alter database {building} rename to {template}");
+        let mut tries = 0;
+        while let Err(e) = admin.execute(rename.as_str()).await {
+            tries += 1;
+            assert!(tries < 50, "publish template: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     admin.execute("select pg_advisory_unlock(7474)").await.expect("unlock");
     template

@@ -38,6 +38,9 @@ pub struct Tree {
     levels: Vec<OrgLevel>,
     units: Vec<OrgUnit>,
     by_id: HashMap<Uuid, usize>,
+    /// Units by (depth, normalised name) and by (depth, code): placing a 50,000-row roster in
+    /// a tree of a thousand classes must not compare every row with every unit.
+    by_label: HashMap<(i16, String), Vec<usize>>,
 }
 
 fn roster_field(level_key: &str) -> Option<Field> {
@@ -54,7 +57,22 @@ impl Tree {
         let levels = list_levels(tx).await?;
         let units = list_units(tx).await?;
         let by_id = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
-        Ok(Self { levels, units, by_id })
+        let mut tree = Self { levels, units: Vec::new(), by_id, by_label: HashMap::new() };
+        for unit in units {
+            tree.push(unit);
+        }
+        Ok(tree)
+    }
+
+    fn push(&mut self, unit: OrgUnit) {
+        let i = self.units.len();
+        self.by_id.insert(unit.id, i);
+        let name = normalise(&unit.name);
+        if name != unit.code {
+            self.by_label.entry((unit.depth, name)).or_default().push(i);
+        }
+        self.by_label.entry((unit.depth, unit.code.clone())).or_default().push(i);
+        self.units.push(unit);
     }
 
     fn class_depth(&self) -> i16 {
@@ -66,10 +84,13 @@ impl Tree {
     }
 
     fn find(&self, depth: i16, parent: Option<Uuid>, name: &str) -> Vec<&OrgUnit> {
-        self.units
+        let Some(found) = self.by_label.get(&(depth, name.to_owned())) else {
+            return Vec::new();
+        };
+        found
             .iter()
-            .filter(|u| u.depth == depth && (parent.is_none() || u.parent_id == parent))
-            .filter(|u| normalise(&u.name) == name || u.code == name)
+            .map(|&i| &self.units[i])
+            .filter(|u| parent.is_none() || u.parent_id == parent)
             .collect()
     }
 
@@ -163,8 +184,7 @@ impl Tree {
                         code: format!("AUTO-{}", &Uuid::new_v4().simple().to_string()[..10]),
                         name: name.clone(),
                     };
-                    self.by_id.insert(unit.id, self.units.len());
-                    self.units.push(OrgUnit {
+                    self.push(OrgUnit {
                         id: unit.id,
                         parent_id: unit.parent_id,
                         depth: unit.depth,
