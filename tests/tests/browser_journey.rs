@@ -91,7 +91,7 @@ async fn the_main_job_in_a_real_browser() {
     platform_account(&t.app, "bureau", PlatformRole::DistrictAdmin, Some("demo")).await;
     let app = TestApp::start(t.app.clone()).await;
     let kit = Kit::launch(screenshot_dir()).await;
-    println!("journey screenshots: {}", kit.shots.display());
+    println!("journey screenshots: {}", std::fs::canonicalize(&kit.shots).unwrap().display());
 
     // The bureau signs in and sees its schools.
     let bureau = kit.person(&app).await;
@@ -174,7 +174,9 @@ async fn the_main_job_in_a_real_browser() {
     counselor.tick("//fieldset", &first.class).await;
     counselor.submit("button[value=draft]").await;
     counselor.expect_text("已保存草稿").await;
-    let attachment = std::env::temp_dir().join(format!("报到安排-{}.pdf", uuid::Uuid::new_v4()));
+    let folder = std::env::temp_dir().join(format!("xg-journey-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let attachment = folder.join("秋季学期报到安排.pdf");
     std::fs::write(&attachment, xg_e2e::notices::pdf_bytes(20 * 1024)).unwrap();
     counselor.choose_file("input#file", &attachment).await;
     counselor.submit("form[enctype='multipart/form-data'] button[type=submit]").await;
@@ -193,21 +195,25 @@ async fn the_main_job_in_a_real_browser() {
     student.open(&format!("/s/{}/inbox", college.slug)).await;
     student.expect_text("关于秋季学期开学报到的通知").await;
     assert_eq!(student.value("document.getElementById('unread-count').innerText").await, "1");
-    student.assert_fits_phone().await;
     kit.shot(&student, "phone-inbox").await;
+    student.assert_fits_phone().await;
     student.submit("a.inbox-item").await;
     student.expect_text("请同学们按附件安排").await;
-    student.expect_text("报到安排-").await;
+    student.expect_text("秋季学期报到安排.pdf").await;
+    kit.shot(&student, "phone-notice").await;
     student.assert_fits_phone().await;
     student.submit("form[action$='/confirm'] button").await;
     student.expect_text("您已于此时间确认").await;
-    student.assert_fits_phone().await;
     kit.shot(&student, "phone-confirmed").await;
+    student.assert_fits_phone().await;
+    std::fs::remove_dir_all(&folder).unwrap();
 
     // The counselor sees the read rate.
     counselor.page.goto(notice_url.as_str()).await.unwrap();
     let text = counselor.wait_for_text("阅读率").await;
-    assert!(text.contains(&format!("送达 {class_size} · 已读 1（")), "{text}");
+    let rate = format!("{:.1}%", 100.0 / class_size as f64);
+    let receipts = format!("送达人数 {class_size} · 已读 1（{rate}） · 已确认 1（{rate}）");
+    assert!(text.contains(&receipts), "{receipts} not in:\n{text}");
     kit.shot(&counselor, "read-rate").await;
 
     // The bureau sees the three schools' head counts side by side.

@@ -77,7 +77,7 @@ impl Kit {
             .build()
             .unwrap();
         let page = self.browser.new_page(params).await.expect("new tab");
-        Tab { page, base: app.base.clone() }
+        Tab { page, base: app.base.clone(), is_phone: false.into() }
     }
 
     /// Saves a full-page PNG of the tab as the next numbered step and returns its path.
@@ -89,6 +89,10 @@ impl Kit {
             .full_page(true)
             .build();
         tab.page.save_screenshot(params, &path).await.expect("screenshot");
+        // A full-page capture resizes the view and then clears the emulation; a phone stays one.
+        if tab.is_phone.load(std::sync::atomic::Ordering::SeqCst) {
+            tab.phone().await;
+        }
         path
     }
 }
@@ -102,6 +106,7 @@ impl Drop for Kit {
 pub struct Tab {
     pub page: Page,
     base: String,
+    is_phone: std::sync::atomic::AtomicBool,
 }
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -111,6 +116,7 @@ impl Tab {
     pub async fn phone(&self) {
         let metrics = SetDeviceMetricsOverrideParams::new(375, 812, 1.0, true);
         self.page.execute(metrics).await.expect("phone metrics");
+        self.is_phone.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Opens a path of the service and waits for the page to load.
@@ -146,7 +152,7 @@ impl Tab {
     pub async fn choose_file(&self, css: &str, file: &Path) {
         let input = self.el(css).await;
         let params = SetFileInputFilesParams::builder()
-            .file(file.to_string_lossy().into_owned())
+            .file(std::fs::canonicalize(file).unwrap().to_string_lossy().into_owned())
             .backend_node_id(input.backend_node_id)
             .build()
             .unwrap();
