@@ -240,7 +240,7 @@ mod tests {
                 (Field::EntryDate, "2024-09-01".to_owned()),
             ]),
         };
-        let (placed, created, problems) = tree.place(&[draft.clone()], true);
+        let (placed, created, problems) = tree.place(std::slice::from_ref(&draft), true);
         assert_eq!(problems, []);
         let names: Vec<&str> = created.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["2024级", "数控技术应用", "24级数控技术应用1班"]);
