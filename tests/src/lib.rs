@@ -4,6 +4,7 @@
 //! fail loudly instead of skipping.
 
 pub mod app;
+pub mod awards;
 pub mod notices;
 pub mod schools;
 

@@ -88,6 +88,26 @@ async fn su(t: &TestDb) -> sqlx::PgConnection {
     t.superuser().await
 }
 
+/// Posts the status form (multipart, with an optional document) from `page`.
+async fn post_status(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    fields: &[(&'static str, &'static str)],
+    document: Option<(&'static str, Vec<u8>)>,
+) -> (StatusCode, String) {
+    let html = get(app, client, page).await.1;
+    let mut form = Form::new().text("csrf", csrf_in(&html));
+    for (k, v) in fields {
+        form = form.text(*k, *v);
+    }
+    if let Some((name, bytes)) = document {
+        form = form.part("document", Part::bytes(bytes).file_name(name));
+    }
+    let res = client.post(app.url(&format!("{page}/status"))).multipart(form).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
 async fn count(t: &TestDb, slug: &str) -> i64 {
     sqlx::query_scalar(
         "select count(*) from students s join schools c on c.id = s.tenant_id where c.slug = $1",
@@ -185,6 +205,11 @@ async fn every_bad_row_is_explained_and_nothing_is_written() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(count(&t, "alpha").await, 0);
 
+    // A control character in the file name is refused with a reason, never a 500.
+    let (status, body) =
+        upload(&app, &c, "alpha", "名\u{7}单.csv", roster(&good_rows()), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("文件名含有无法识别的字符"), "{body}");
     // A file that is not a roster gets a Chinese reason, not a 500.
     let (status, body) =
         upload(&app, &c, "alpha", "photo.png", b"\x89PNG\r\n\x1a\n....".to_vec(), false).await;
@@ -264,19 +289,13 @@ async fn status_changes_follow_the_state_machine_and_keep_a_history() {
     let change = |kind: &'static str| {
         let (app, c, page) = (&app, &c, page.clone());
         async move {
-            post_form(
-                app,
-                c,
-                &page,
-                &format!("{page}/status"),
-                &[
-                    ("kind", kind),
-                    ("effective_date", "2026-03-01"),
-                    ("reason", "因病"),
-                    ("document_no", "教字〔2026〕1号"),
-                ],
-            )
-            .await
+            let fields = [
+                ("kind", kind),
+                ("effective_date", "2026-03-01"),
+                ("reason", "因病"),
+                ("document_no", "教字〔2026〕1号"),
+            ];
+            post_status(app, c, &page, &fields, None).await
         }
     };
     let (status, html) = change("resume").await;
@@ -301,16 +320,66 @@ async fn status_changes_follow_the_state_machine_and_keep_a_history() {
     .unwrap();
     assert_eq!(kinds, ["enroll", "suspend", "resume", "graduate"]);
     // A missing reason is explained and changes nothing.
-    let (status, html) = post_form(
-        &app,
-        &c,
-        &page,
-        &format!("{page}/status"),
-        &[("kind", "withdraw"), ("effective_date", "2026-03-01"), ("reason", " ")],
-    )
-    .await;
+    let fields = [("kind", "withdraw"), ("effective_date", "2026-03-01"), ("reason", " ")];
+    let (status, html) = post_status(&app, &c, &page, &fields, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请填写异动原因"), "{html}");
+    let long = "文".repeat(101);
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let fields = [
+        ("kind", "withdraw"),
+        ("effective_date", "2026-03-01"),
+        ("reason", "个人"),
+        ("document_no", long),
+    ];
+    let (status, html) = post_status(&app, &c, &page, &fields, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("不能超过 100 字"), "{html}");
+    // A scanned approval travels with the change; a program posing as a PDF does not.
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj".to_vec();
+    let fields = [("kind", "withdraw"), ("effective_date", "2026-06-30"), ("reason", "个人申请")];
+    let fake = b"MZ\x90\0\x03\0\0\0\x04\0".to_vec();
+    let (status, html) = post_status(&app, &c, &page, &fields, Some(("退学 批复.pdf", fake))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("附件只能是"), "{html}");
+    let (status, html) =
+        post_status(&app, &c, &page, &fields, Some(("退学 批复.pdf", pdf.clone()))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "graduated students cannot withdraw");
+    assert!(html.contains("不能办理“退学”"), "{html}");
+    let orphans: i64 =
+        sqlx::query_scalar("select count(*) from attachments where file_name = '退学 批复.pdf'")
+            .fetch_one(&mut su(&t).await)
+            .await
+            .unwrap();
+    assert_eq!(orphans, 0, "a refused change keeps no document row");
+    // On another student the same change goes through, with its document downloadable.
+    let other: uuid::Uuid = sqlx::query_scalar("select id from students where student_no = '0002'")
+        .fetch_one(&mut su(&t).await)
+        .await
+        .unwrap();
+    let other_page = format!("/s/alpha/student/{other}");
+    let (status, html) =
+        post_status(&app, &c, &other_page, &fields, Some(("退学 批复.pdf", pdf.clone()))).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let link = html
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap())
+        .find(|h| h.contains("/documents/"))
+        .unwrap()
+        .to_owned();
+    let res = c.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%E9%80%80%E5%AD%A6%20")
+    );
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    // The document is useless to another school.
+    school(&t.app, "d1", "beta").await;
+    let b = admin(&app, "beta").await;
+    assert_eq!(get(&app, &b, &link.replace("alpha", "beta")).await.0, StatusCode::NOT_FOUND);
     // The history cannot be rewritten by the service role.
     let mut tx = t.app.pool().begin().await.unwrap();
     let err =

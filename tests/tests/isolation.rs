@@ -127,6 +127,31 @@ async fn fill_tables_onboarding_leaves_empty(db: &Db, tenant: TenantId) {
     fill_notice_tables(&mut tx, account).await;
     tx.commit().await.unwrap();
     xg_web::refresh::issue(db, xg_web::refresh::Store::School(tenant), account).await.unwrap();
+    xg_e2e::awards::fill_tables(db, tenant).await;
+    fill_student_record_tables(db, tenant).await;
+}
+
+/// One row in each student-record table onboarding leaves empty (the school has a student).
+async fn fill_student_record_tables(db: &Db, tenant: TenantId) {
+    let mut tx = db.tenant(tenant).await.unwrap();
+    for sql in [
+        "insert into student_status_changes
+             (tenant_id, id, student_id, kind, to_status, reason, effective_date, recorded_by_name)
+         select $1, gen_random_uuid(), id, 'enroll', 'enrolled', '入学', current_date, 'admin'
+           from students where tenant_id = $1 limit 1",
+        "insert into student_imports
+             (tenant_id, id, attachment_id, file_name, status, created_by_name)
+         select $1, gen_random_uuid(), id, 'roster.xlsx', 'previewed', 'admin'
+           from attachments where tenant_id = $1 limit 1",
+        "insert into student_transfers
+             (tenant_id, id, direction, counterpart_school_id, student_name, student_no,
+              id_number_masked, id_number_sealed, reason, status, requested_by_name)
+         values ($1, gen_random_uuid(), 'outgoing', $1, '学生', 'T-1', '1101**********0017',
+                 '\\x00', '转学', 'requested', 'admin')",
+    ] {
+        sqlx::query(sql).bind(tenant.as_uuid()).execute(tx.conn()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 /// A published notice with one receipt, revision, attachment link and reminder.

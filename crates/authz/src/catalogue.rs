@@ -63,7 +63,12 @@ pub const PERMISSIONS: &[Permission] = &[
     Permission {
         key: "students.view",
         module: Module::Enrollment,
-        routes: &[("GET", "/students"), ("GET", "/students/stats"), ("GET", "/student/:id")],
+        routes: &[
+            ("GET", "/students"),
+            ("GET", "/students/stats"),
+            ("GET", "/student/:id"),
+            ("GET", "/student/:id/documents/:attachment"),
+        ],
     },
     Permission {
         key: "students.manage",
@@ -129,6 +134,46 @@ pub const PERMISSIONS: &[Permission] = &[
             ("POST", "/inbox/:id/confirm"),
             ("POST", "/inbox/:id/reply"),
             ("GET", "/inbox/:id/attachments/:attachment"),
+        ],
+    },
+    Permission {
+        key: "awards.apply",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards"),
+            ("POST", "/awards/items/:id/apply"),
+            ("GET", "/awards/applications/:id"),
+            ("POST", "/awards/applications/:id/resubmit"),
+        ],
+    },
+    Permission {
+        key: "awards.review",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards/inbox"),
+            ("POST", "/awards/applications/:id/act"),
+            ("GET", "/awards/applications/:id"),
+        ],
+    },
+    Permission {
+        key: "awards.notice",
+        module: Module::Awards,
+        routes: &[("GET", "/awards/notice"), ("POST", "/awards/applications/:id/object")],
+    },
+    Permission {
+        key: "awards.manage",
+        module: Module::Awards,
+        routes: &[
+            ("GET", "/awards/manage"),
+            ("POST", "/awards/items"),
+            ("POST", "/awards/items/national"),
+            ("POST", "/awards/workflows"),
+            ("POST", "/awards/objections/:id/resolve"),
+            ("GET", "/awards/payments"),
+            ("POST", "/awards/payments"),
+            ("GET", "/awards/stats"),
+            ("GET", "/awards/stats.xlsx"),
+            ("GET", "/awards/applications/:id"),
         ],
     },
 ];

@@ -92,15 +92,10 @@ pub struct Request {
     pub attachment_id: Option<Uuid>,
 }
 
-/// Applies a change under a row lock, so two registrars cannot both move the same student.
-pub async fn apply(
-    tx: &mut TenantTx,
-    student: Uuid,
-    req: &Request,
-    actor: &Actor,
-) -> AppResult<Status> {
+/// A reason must be given, at most 500 characters, without control characters.
+pub fn check_reason(reason: &str) -> AppResult<()> {
     let m = Catalog::zh();
-    let reason = req.reason.trim();
+    let reason = reason.trim();
     if reason.is_empty() || has_control_characters(reason, true) || reason.chars().count() > 500 {
         return Err(AppError::invalid_field(
             "status_reason",
@@ -108,6 +103,30 @@ pub async fn apply(
             m.t("students.reason_required"),
         ));
     }
+    Ok(())
+}
+
+/// Document numbers and approvers are short; longer text is refused, not cut.
+pub fn check_short(req: &Request) -> AppResult<()> {
+    let too_long =
+        |v: &Option<String>| v.as_deref().is_some_and(|v| v.trim().chars().count() > 100);
+    if too_long(&req.document_no) || too_long(&req.approved_by) {
+        return Err(AppError::invalid(
+            "status_field_too_long",
+            Catalog::zh().t("students.field_too_long"),
+        ));
+    }
+    Ok(())
+}
+
+/// Locks the student's row and checks that `kind` is allowed from the current status; the
+/// caller can then keep a document only for a change that will go through.
+pub async fn lock_and_check(
+    tx: &mut TenantTx,
+    student: Uuid,
+    kind: Kind,
+) -> AppResult<(Status, Status)> {
+    let m = Catalog::zh();
     let current: Option<String> = sqlx::query_scalar(
         "select status from students where tenant_id = $1 and id = $2 for update",
     )
@@ -116,18 +135,26 @@ pub async fn apply(
     .fetch_optional(tx.conn())
     .await?;
     let from = current.as_deref().and_then(Status::parse).ok_or(AppError::NotFound)?;
-    let Some(to) = req.kind.next(from) else {
-        return Err(AppError::Conflict {
-            code: "status_transition",
-            message: m.fmt(
-                "students.transition_refused",
-                &[
-                    ("from", &from.label()),
-                    ("change", m.t(&format!("students.kind.{}", req.kind.key()))),
-                ],
-            ),
-        });
-    };
+    let to = kind.next(from).ok_or_else(|| AppError::Conflict {
+        code: "status_transition",
+        message: m.fmt(
+            "students.transition_refused",
+            &[("from", &from.label()), ("change", m.t(&format!("students.kind.{}", kind.key())))],
+        ),
+    })?;
+    Ok((from, to))
+}
+
+/// Applies a change under a row lock, so two registrars cannot both move the same student.
+pub async fn apply(
+    tx: &mut TenantTx,
+    student: Uuid,
+    req: &Request,
+    actor: &Actor,
+) -> AppResult<Status> {
+    check_reason(&req.reason)?;
+    check_short(req)?;
+    let (from, to) = lock_and_check(tx, student, req.kind).await?;
     sqlx::query(
         "update students set status = $3, updated_at = now() where tenant_id = $1 and id = $2",
     )
@@ -194,19 +221,37 @@ pub struct HistoryEntry {
     pub approved_by: String,
     pub recorded_by: String,
     pub recorded_at: String,
+    /// The attached document (id, file name), if any.
+    pub attachment: Option<(Uuid, String)>,
 }
 
-type HistoryRow =
-    (String, Option<String>, String, String, Date, Option<String>, Option<String>, String, String);
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    kind: String,
+    from_status: Option<String>,
+    to_status: String,
+    reason: String,
+    effective_date: Date,
+    document_no: Option<String>,
+    approved_by: Option<String>,
+    recorded_by_name: String,
+    recorded_at: String,
+    attachment_id: Option<Uuid>,
+    file_name: Option<String>,
+}
 
 pub async fn history(tx: &mut TenantTx, student: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     let m = Catalog::zh();
     let rows: Vec<HistoryRow> = sqlx::query_as(
-        "select kind, from_status, to_status, reason, effective_date, document_no, approved_by,
-                recorded_by_name,
-                to_char(created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-           from student_status_changes where tenant_id = $1 and student_id = $2
-          order by created_at, id",
+        "select h.kind, h.from_status, h.to_status, h.reason, h.effective_date, h.document_no,
+                h.approved_by, h.recorded_by_name,
+                to_char(h.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+                    as recorded_at,
+                h.attachment_id, a.file_name
+           from student_status_changes h
+           left join attachments a on a.tenant_id = h.tenant_id and a.id = h.attachment_id
+          where h.tenant_id = $1 and h.student_id = $2
+          order by h.created_at, h.id",
     )
     .bind(tx.tenant().as_uuid())
     .bind(student)
@@ -215,17 +260,18 @@ pub async fn history(tx: &mut TenantTx, student: Uuid) -> Result<Vec<HistoryEntr
     let label = |s: &str| Status::parse(s).map(Status::label).unwrap_or_default();
     Ok(rows
         .into_iter()
-        .map(|(kind, from, to, reason, date, doc, approved, by, at)| HistoryEntry {
-            kind_label: m.t(&format!("students.kind.{kind}")).to_owned(),
-            kind,
-            from_label: from.as_deref().map(label).unwrap_or_default(),
-            to_label: label(&to),
-            reason,
-            effective_date: date.to_string(),
-            document_no: doc.unwrap_or_default(),
-            approved_by: approved.unwrap_or_default(),
-            recorded_by: by,
-            recorded_at: at,
+        .map(|r| HistoryEntry {
+            kind_label: m.t(&format!("students.kind.{}", r.kind)).to_owned(),
+            kind: r.kind,
+            from_label: r.from_status.as_deref().map(label).unwrap_or_default(),
+            to_label: label(&r.to_status),
+            reason: r.reason,
+            effective_date: r.effective_date.to_string(),
+            document_no: r.document_no.unwrap_or_default(),
+            approved_by: r.approved_by.unwrap_or_default(),
+            recorded_by: r.recorded_by_name,
+            recorded_at: r.recorded_at,
+            attachment: r.attachment_id.zip(r.file_name),
         })
         .collect())
 }

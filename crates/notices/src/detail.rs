@@ -16,11 +16,11 @@ use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::CsrfForm;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
-use crate::files::content_disposition;
 use crate::model::{category_label, status_label};
 use crate::repo::{self, Notice, Published, Viewer};
 use crate::staff::{can_publish, own_notice};
 use crate::stats::{self, NoticeStats, Receipt};
+use xg_web::files::content_disposition;
 
 #[derive(Template)]
 #[template(path = "notices_detail.html")]

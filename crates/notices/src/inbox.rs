@@ -18,9 +18,10 @@ use xg_web::forms::CsrfForm;
 use xg_web::{AppState, SchoolUser, error_page, render};
 
 use crate::detail::human_size;
-use crate::files::{attachment_of, deliver};
+use crate::files::attachment_of;
 use crate::model::{category_label, clean_reply};
 use crate::repo;
+use xg_web::files::deliver;
 
 pub struct InboxItem {
     pub id: Uuid,
@@ -393,7 +394,7 @@ pub async fn download(
     };
     match found.await {
         Ok(Some((name, content_type))) => {
-            deliver(&state, &user, attachment, &name, &content_type).await
+            deliver(&state, user.school.id, attachment, &name, &content_type).await
         }
         Ok(None) => error_page(AppError::NotFound),
         Err(e) => error_page(e),

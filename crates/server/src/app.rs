@@ -48,6 +48,11 @@ pub fn build_router(state: AppState) -> Router {
                 .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
                 .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school)),
         )
+        .merge(
+            xg_awards::router(&state)
+                .route_layer(middleware::from_fn_with_state(state.clone(), lifecycle::renew))
+                .route_layer(middleware::from_fn_with_state(state.clone(), resolve_school)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

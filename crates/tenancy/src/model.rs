@@ -100,6 +100,8 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         "students.view",
         "notices.view",
         "notices.publish",
+        "awards.review",
+        "awards.notice",
     ];
     match role {
         "school_admin" => &[
@@ -119,6 +121,10 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
             "notices.publish",
             "notices.report",
             "notices.inbox",
+            "awards.apply",
+            "awards.review",
+            "awards.notice",
+            "awards.manage",
         ],
         "counselor"
         | "head_teacher"
@@ -126,7 +132,7 @@ pub fn builtin_grants(role: &str) -> &'static [&'static str] {
         | "party_secretary"
         | "training_instructor"
         | "finance" => STAFF,
-        "student" => &["students.self", "notices.inbox"],
+        "student" => &["students.self", "notices.inbox", "awards.apply", "awards.notice"],
         _ => &[],
     }
 }

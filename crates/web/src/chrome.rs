@@ -32,6 +32,12 @@ const MENU: &[(&str, Option<&str>, &str)] = &[
     ("notices", Some("notices.view"), "nav.notices"),
     ("notice-report", Some("notices.report"), "nav.notice_report"),
     ("inbox", Some("notices.inbox"), "nav.inbox"),
+    ("awards", Some("awards.apply"), "nav.awards"),
+    ("awards/inbox", Some("awards.review"), "nav.awards_inbox"),
+    ("awards/notice", Some("awards.notice"), "nav.awards_notice"),
+    ("awards/manage", Some("awards.manage"), "nav.awards_manage"),
+    ("awards/payments", Some("awards.manage"), "nav.awards_payments"),
+    ("awards/stats", Some("awards.manage"), "nav.awards_stats"),
     ("password", None, "nav.password"),
 ];
 

@@ -7,6 +7,7 @@ pub mod api;
 pub mod captcha;
 pub mod chrome;
 pub mod client;
+pub mod files;
 pub mod forms;
 pub mod guard;
 pub mod lifecycle;

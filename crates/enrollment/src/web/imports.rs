@@ -15,9 +15,9 @@ use xg_web::client::{ClientAddr, actor};
 use xg_web::forms::{CsrfForm, csrf_ok, see_other};
 use xg_web::{AppState, SchoolUser, csrf_error, error_page, render};
 
-use super::list::content_disposition;
 use crate::export;
 use crate::import::{self, Job, MAX_FILE_BYTES};
+use xg_web::files::{clean_file_name, content_disposition};
 
 #[derive(Template)]
 #[template(path = "students_imports.html")]
@@ -117,7 +117,7 @@ pub async fn upload(
                 };
                 match name.as_str() {
                     "csrf" => csrf = Some(String::from_utf8_lossy(&data).into_owned()),
-                    "file" => file = Some((file_name.unwrap_or_default(), data)),
+                    "file" => file = Some((clean_file_name(&file_name.unwrap_or_default()), data)),
                     "create_units" => create_units = true,
                     _ => {}
                 }

@@ -141,7 +141,7 @@ pub async fn export(
             (
                 [
                     (header::CONTENT_TYPE, mime.to_owned()),
-                    (header::CONTENT_DISPOSITION, content_disposition(&name)),
+                    (header::CONTENT_DISPOSITION, xg_web::files::content_disposition(&name)),
                     (header::CACHE_CONTROL, "no-store".to_owned()),
                 ],
                 body,
@@ -150,10 +150,4 @@ pub async fn export(
         }
         Err(e) => error_page(e),
     }
-}
-
-/// `attachment` with an ASCII fallback and the UTF-8 name (RFC 5987).
-pub fn content_disposition(name: &str) -> String {
-    let ext = name.rsplit('.').next().unwrap_or("bin");
-    format!("attachment; filename=\"students.{ext}\"; filename*=UTF-8''{}", urlencode(name))
 }

@@ -40,7 +40,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{slug}/students/transfers", get(transfers::page).post(transfers::create))
         .route("/s/{slug}/students/transfers/{id}/decide", post(transfers::decide))
         .route("/s/{slug}/student/{id}", get(record::page))
-        .route("/s/{slug}/student/{id}/status", post(record::change_status))
+        .route(
+            "/s/{slug}/student/{id}/status",
+            post(record::change_status)
+                .layer(DefaultBodyLimit::max(record::MAX_DOCUMENT_BYTES + 64 * 1024)),
+        )
+        .route("/s/{slug}/student/{id}/documents/{attachment}", get(record::document))
         .route("/s/{slug}/student/{id}/reveal", post(record::reveal))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_permission))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_school_user))

@@ -3,17 +3,25 @@
 
 use askama::Template;
 use axum::Extension;
+use axum::extract::Multipart;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use time::Date;
 use uuid::Uuid;
 use xg_audit::Change;
 use xg_kernel::i18n::Catalog;
+use xg_kernel::text::has_control_characters;
 use xg_kernel::{AppError, TenantTx};
+use xg_storage::ObjectKey;
 use xg_web::chrome::Chrome;
 use xg_web::client::{ClientAddr, actor};
-use xg_web::forms::CsrfForm;
+use xg_web::csrf_error;
+use xg_web::files::{clean_file_name, deliver, detect_type};
+use xg_web::forms::{CsrfForm, csrf_ok};
 use xg_web::{AppState, SchoolUser, error_page, render};
 
 use super::reach_of;
@@ -223,15 +231,80 @@ pub async fn reveal(
     }
 }
 
+/// The largest document attached to a status change (a scanned approval, 10 MB).
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The status form's fields and its optional document (name, bytes).
+type StatusForm = (HashMap<String, String>, Option<(String, Bytes)>);
+
+/// Reads the multipart status form; `None` when it is not a readable form or is too large.
+async fn read_status_form(mut multipart: Multipart) -> Option<StatusForm> {
+    let mut fields = HashMap::new();
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.ok()? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(clean_file_name);
+        let data = field.bytes().await.ok()?;
+        match (name.as_str(), file_name) {
+            ("document", Some(file_name)) if !data.is_empty() => file = Some((file_name, data)),
+            ("document", _) => {}
+            _ => {
+                let text = String::from_utf8(data.to_vec()).ok()?;
+                if has_control_characters(&text, true) {
+                    return None;
+                }
+                fields.insert(name, text);
+            }
+        }
+    }
+    Some((fields, file))
+}
+
+/// Keeps a document in the school's attachment storage and records it; returns its id.
+async fn keep_document(
+    state: &AppState,
+    tx: &mut TenantTx,
+    file_name: &str,
+    content_type: &str,
+    bytes: Bytes,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    state
+        .storage
+        .put(&ObjectKey::new(tx.tenant(), id), bytes.clone(), content_type)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("attachment storage: {e}")))?;
+    sqlx::query(
+        "insert into attachments (tenant_id, id, file_name, content_type, size_bytes, sha256)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .bind(file_name)
+    .bind(content_type)
+    .bind(bytes.len() as i64)
+    .bind(hex::encode(Sha256::digest(&bytes)))
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
 pub async fn change_status(
     State(state): State<AppState>,
     Extension(user): Extension<SchoolUser>,
     headers: HeaderMap,
     addr: ClientAddr,
     Path((_, id)): Path<(String, Uuid)>,
-    CsrfForm(form): CsrfForm,
+    multipart: Multipart,
 ) -> Response {
     let m = Catalog::zh();
+    let Some((form, document)) = read_status_form(multipart).await else {
+        let message = m.fmt("students.document_too_large", &[("mb", "10")]);
+        return show(&state, &user, &headers, id, None, Err(message)).await;
+    };
+    if !csrf_ok(&state, &headers, form.get("csrf").map(String::as_str)) {
+        return csrf_error();
+    }
     let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let Some(kind) = Kind::parse(&field("kind")) else {
         return show(
@@ -256,13 +329,22 @@ pub async fn change_status(
         )
         .await;
     };
-    let request = status::Request {
-        kind,
-        reason: field("reason"),
-        effective_date,
-        document_no: Some(field("document_no")),
-        approved_by: Some(field("approved_by")),
-        attachment_id: None,
+    let document = match document {
+        Some((name, bytes)) => match detect_type(&bytes, &name) {
+            Some(content_type) => Some((name, content_type, bytes)),
+            None => {
+                return show(
+                    &state,
+                    &user,
+                    &headers,
+                    id,
+                    None,
+                    Err(m.t("students.document_type").to_owned()),
+                )
+                .await;
+            }
+        },
+        None => None,
     };
     let applied = async {
         let mut tx = state.db.tenant(user.school.id).await?;
@@ -270,6 +352,25 @@ pub async fn change_status(
         if !in_reach(&mut tx, reach, id).await? {
             return Err(AppError::NotFound);
         }
+        // Refuse a bad or impossible change before keeping its document.
+        let mut request = status::Request {
+            kind,
+            reason: field("reason"),
+            effective_date,
+            document_no: Some(field("document_no")),
+            approved_by: Some(field("approved_by")),
+            attachment_id: None,
+        };
+        status::check_reason(&request.reason)?;
+        status::check_short(&request)?;
+        status::lock_and_check(&mut tx, id, kind).await?;
+        let attachment_id = match document {
+            Some((name, content_type, bytes)) => {
+                Some(keep_document(&state, &mut tx, &name, content_type, bytes).await?)
+            }
+            None => None,
+        };
+        request.attachment_id = attachment_id;
         let to = status::apply(&mut tx, id, &request, &actor(&user.claims, addr)).await?;
         tx.commit().await?;
         Ok::<_, AppError>(to)
@@ -281,6 +382,39 @@ pub async fn change_status(
         }
         Err(AppError::Invalid { message, .. } | AppError::Conflict { message, .. }) => {
             show(&state, &user, &headers, id, None, Err(message)).await
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+/// A document attached to one of this student's status changes, for anyone who may see the
+/// record.
+pub async fn document(
+    State(state): State<AppState>,
+    Extension(user): Extension<SchoolUser>,
+    Path((_, id, attachment)): Path<(String, Uuid, Uuid)>,
+) -> Response {
+    let found = async {
+        let mut tx = state.db.tenant(user.school.id).await?;
+        let reach = reach_of(&mut tx, user.claims.sub).await?;
+        if !in_reach(&mut tx, reach, id).await? {
+            return Err(AppError::NotFound);
+        }
+        let row: Option<(String, String)> = sqlx::query_as(
+            "select a.file_name, a.content_type from student_status_changes h
+               join attachments a on a.tenant_id = h.tenant_id and a.id = h.attachment_id
+              where h.tenant_id = $1 and h.student_id = $2 and h.attachment_id = $3",
+        )
+        .bind(user.school.id.as_uuid())
+        .bind(id)
+        .bind(attachment)
+        .fetch_optional(tx.conn())
+        .await?;
+        row.ok_or(AppError::NotFound)
+    };
+    match found.await {
+        Ok((name, content_type)) => {
+            deliver(&state, user.school.id, attachment, &name, &content_type).await
         }
         Err(e) => error_page(e),
     }
