@@ -7,9 +7,12 @@
 //! the bureau sees the three schools' head counts side by side. Every step asserts on what the
 //! page shows and saves a screenshot under `target/journey-screenshots/`.
 //!
-//! Known limits: the captcha answer is read from the database (a test cannot read the image);
-//! the award steps of the journey (set up an award item, apply, approve, 公示) are not here
-//! because the awards module is not on this branch yet.
+//! The award steps (journey 4 and 6): the admin publishes a two-step review and an award item,
+//! the student applies on the phone, the counselor and the admin approve, and the result passes
+//! 公示.
+//!
+//! Known limits: the captcha answer is read from the database (a test cannot read the image),
+//! and the five-day 公示 period is cut short in the database.
 
 #[path = "journey/kit.rs"]
 mod kit;
@@ -216,6 +219,8 @@ async fn the_main_job_in_a_real_browser() {
     assert!(text.contains(&receipts), "{receipts} not in:\n{text}");
     kit.shot(&counselor, "read-rate").await;
 
+    award_steps(&t, &kit, &admin, &counselor, &student, college.slug).await;
+
     // The bureau sees the three schools' head counts side by side.
     bureau.open("/district/students").await;
     let rows = bureau.table_rows("#district-counts").await;
@@ -231,6 +236,67 @@ async fn the_main_job_in_a_real_browser() {
     }
     kit.shot(&bureau, "district-dashboard").await;
     println!("browser journey took {:.0?}", started.elapsed());
+}
+
+/// Journey steps 4 and 6: the admin sets up an award (a two-step review: the class's counselor,
+/// then the school), the student applies on the phone, the counselor and the admin approve, and
+/// the result passes 公示. The notice period is cut short in the database (five days cannot pass
+/// in a test); everything else goes through the pages.
+async fn award_steps(
+    t: &TestDb,
+    kit: &Kit,
+    admin: &Tab,
+    counselor: &Tab,
+    student: &Tab,
+    slug: &str,
+) {
+    admin.open(&format!("/s/{slug}/awards/manage")).await;
+    admin.assert_labelled().await;
+    admin.fill("#wkey", "merit").await;
+    admin.fill("#wname", "校级奖学金评审").await;
+    admin.set_value("#wsteps", "counselor unit\nschool_admin school").await;
+    admin.submit("form[action$='/awards/workflows'] button[type=submit]").await;
+    admin.expect_text("校级奖学金评审").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    admin.fill("#iname", "校级一等奖学金").await;
+    admin.fill("#iamount", "2000").await;
+    admin.fill("#icrit", "学年综合测评位列班级前 5%。").await;
+    admin.set_value("#iopens", &today.to_string()).await;
+    admin.set_value("#icloses", &(today + time::Duration::days(30)).to_string()).await;
+    admin.select("#iwf", "merit").await;
+    admin.submit("form[action$='/awards/items'] button[type=submit]").await;
+    admin.expect_text("校级一等奖学金").await;
+    kit.shot(admin, "award-item").await;
+
+    student.open(&format!("/s/{slug}/awards")).await;
+    student.expect_text("校级一等奖学金").await;
+    student.fill("textarea[name=statement]", "本学年综合测评班级第一，获校级优秀学生干部。").await;
+    student.submit("form[action$='/apply'] button[type=submit]").await;
+    student.open(&format!("/s/{slug}/awards")).await;
+    kit.shot(student, "phone-award-applied").await;
+    student.assert_fits_phone().await;
+
+    for (reviewer, name) in [(counselor, "counselor"), (admin, "admin")] {
+        reviewer.open(&format!("/s/{slug}/awards/inbox")).await;
+        reviewer.expect_text("本学年综合测评班级第一").await;
+        reviewer.fill("input[name=comment]", "同意").await;
+        if name == "counselor" {
+            kit.shot(reviewer, "award-review").await;
+        }
+        reviewer.submit("button[name=decision][value=approve]").await;
+    }
+    admin.open(&format!("/s/{slug}/awards/inbox")).await;
+    admin.expect_text("暂无待办的奖励审核").await;
+
+    sqlx::query("update wf_applications set notice_ends_at = now() - interval '1 minute'")
+        .execute(&mut t.superuser().await)
+        .await
+        .unwrap();
+    admin.open(&format!("/s/{slug}/awards/payments")).await;
+    student.open(&format!("/s/{slug}/awards")).await;
+    student.expect_text("进入公示期").await;
+    student.expect_text("公示期满，结果已确定").await;
+    kit.shot(student, "phone-award-passed").await;
 }
 
 /// Signs in through a sign-in form; the captcha answer comes from the database.

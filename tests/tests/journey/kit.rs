@@ -235,6 +235,15 @@ impl Tab {
         assert_eq!(self.value(&js).await, value, "option {value} of {css}");
     }
 
+    /// Sets a field's value outright (date pickers; a textarea's prefilled text to replace).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let js = format!(
+            "(() => {{ const f = document.querySelector({css:?}); f.focus(); f.value = {value:?};
+                f.dispatchEvent(new Event('input', {{ bubbles: true }})); return f.value; }})()"
+        );
+        assert_eq!(self.value(&js).await, value, "value of {css}");
+    }
+
     /// Every visible form field has a label: a `<label for>`, a wrapping `<label>`, or an
     /// `aria-label`.
     pub async fn assert_labelled(&self) {
