@@ -296,6 +296,7 @@ async fn award_steps(
     student.open(&format!("/s/{slug}/awards")).await;
     student.expect_text("进入公示期").await;
     student.expect_text("公示期满，结果已确定").await;
+    student.expect_text("已通过").await;
     kit.shot(student, "phone-award-passed").await;
 }
 
