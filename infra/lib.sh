@@ -98,6 +98,19 @@ ensure_s3s_fs() {
     fi
 }
 
+# ensure_chromium: the headless browser the browser journey test drives, and a Chinese font so
+# its screenshots show text, from Debian's packages (never downloaded by a test tool).
+# Idempotent: installs only what is missing.
+ensure_chromium() {
+    if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null ||
+        [ ! -d /usr/share/fonts/truetype/wqy ]; then
+        say "installing Debian's chromium, chromium-driver and fonts-wqy-microhei for the browser test (once)"
+        as_root apt-get update -qq >&2
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            chromium chromium-driver fonts-wqy-microhei >&2
+    fi
+}
+
 free_port() {
     local port="$1"
     while port_in_use "$port"; do port=$((port + 1)); done

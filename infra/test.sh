@@ -18,6 +18,8 @@ trap cleanup EXIT
 say "checking formatting"
 cargo fmt --all --check
 
+ensure_chromium
+
 say "starting a fresh PostgreSQL cluster for tests"
 stop_cluster "$PG_DIR"
 rm -rf "$PG_DIR"

@@ -167,6 +167,8 @@ impl Tree {
                 let value = roster_field(&level.key)
                     .and_then(|f| d.other.get(&f))
                     .map(|v| normalise(v))
+                    .filter(|v| !v.is_empty())
+                    .or_else(|| if level.key == "grade" { entry_grade(d) } else { None })
                     .unwrap_or_default();
                 if value.is_empty() {
                     return Err(m.fmt("import.class_path_missing", &[("level", &level.name)]));
@@ -205,11 +207,70 @@ impl Tree {
     }
 }
 
+/// The grade a roster without a 年级 column implies: its entry year, e.g. “2024级” (the same
+/// label statistics use), so a vocational roster (专业 and 班级, no 年级) can create its classes
+/// under a school whose levels are grade → major → class.
+fn entry_grade(d: &Draft) -> Option<String> {
+    let entry = d.other.get(&Field::EntryDate)?;
+    let year = entry.get(..4).filter(|y| y.chars().all(|c| c.is_ascii_digit()))?;
+    Some(format!("{year}级"))
+}
+
 fn problem(d: &Draft, message: String) -> RowProblem {
     RowProblem {
         row: d.row,
         column: crate::columns::label(Field::Class).to_owned(),
         value: d.class.clone(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+    use xg_kernel::idnumber::IdNumber;
+
+    #[test]
+    fn a_roster_without_a_grade_column_creates_classes_under_its_entry_year() {
+        let level = |depth, key: &str, name: &str| OrgLevel {
+            depth,
+            key: key.to_owned(),
+            name: name.to_owned(),
+        };
+        let mut tree = Tree {
+            levels: vec![
+                level(1, "grade", "年级"),
+                level(2, "major", "专业"),
+                level(3, "class", "班级"),
+            ],
+            units: Vec::new(),
+            by_id: HashMap::new(),
+        };
+        let draft = Draft {
+            row: 2,
+            student_no: "2024001".into(),
+            name: "张三".into(),
+            male: true,
+            birth_date: date!(2000 - 01 - 01),
+            id_number: IdNumber::parse("110101200001010010").unwrap(),
+            class: "24级数控技术应用1班".into(),
+            other: HashMap::from([
+                (Field::Major, "数控技术应用".to_owned()),
+                (Field::EntryDate, "2024-09-01".to_owned()),
+            ]),
+        };
+        let (placed, created, problems) = tree.place(std::slice::from_ref(&draft), true);
+        assert_eq!(problems, []);
+        let names: Vec<&str> = created.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["2024级", "数控技术应用", "24级数控技术应用1班"]);
+        assert_eq!(placed[0].grade.as_deref(), Some("2024级"));
+
+        // Without an entry date either, the row says which column is missing.
+        let mut bare = draft;
+        bare.other.remove(&Field::EntryDate);
+        bare.class = "24级数控技术应用2班".into();
+        let (_, _, problems) = tree.place(&[bare], true);
+        assert!(problems[0].message.contains("年级"), "{:?}", problems[0]);
     }
 }
