@@ -246,6 +246,7 @@ mod tests {
             ],
             units: Vec::new(),
             by_id: HashMap::new(),
+            by_label: HashMap::new(),
         };
         let draft = Draft {
             row: 2,
