@@ -124,6 +124,21 @@ async fn admin(app: &TestApp, slug: &str) -> reqwest::Client {
     c
 }
 
+/// District `d1` with `schools` (the first signs in), and the three good rows imported into
+/// the first: the test database, the service, the first school's admin and the import job.
+async fn alpha_with_roster(schools: &[&str]) -> (TestDb, TestApp, reqwest::Client, String) {
+    let t = TestDb::new().await;
+    district(&t.app, "d1").await;
+    for slug in schools {
+        school(&t.app, "d1", slug).await;
+    }
+    let app = TestApp::start(t.app.clone()).await;
+    let admin = admin(&app, schools[0]).await;
+    let (_, job) = upload(&app, &admin, schools[0], "名册.csv", roster(&good_rows()), false).await;
+    commit(&app, &admin, &job).await;
+    (t, app, admin, job)
+}
+
 #[tokio::test]
 async fn a_clean_roster_previews_then_commits_whole_with_personal_data_sealed() {
     let t = TestDb::new().await;
@@ -219,14 +234,7 @@ async fn every_bad_row_is_explained_and_nothing_is_written() {
 
 #[tokio::test]
 async fn export_then_import_into_another_school_changes_nothing() {
-    let t = TestDb::new().await;
-    district(&t.app, "d1").await;
-    school(&t.app, "d1", "alpha").await;
-    school(&t.app, "d1", "beta").await;
-    let app = TestApp::start(t.app.clone()).await;
-    let a = admin(&app, "alpha").await;
-    let (_, job) = upload(&app, &a, "alpha", "名册.csv", roster(&good_rows()), false).await;
-    commit(&app, &a, &job).await;
+    let (t, app, a, _) = alpha_with_roster(&["alpha", "beta"]).await;
 
     let res = a.get(app.url("/s/alpha/students/export?format=csv")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -274,13 +282,7 @@ async fn export_then_import_into_another_school_changes_nothing() {
 
 #[tokio::test]
 async fn status_changes_follow_the_state_machine_and_keep_a_history() {
-    let t = TestDb::new().await;
-    district(&t.app, "d1").await;
-    school(&t.app, "d1", "alpha").await;
-    let app = TestApp::start(t.app.clone()).await;
-    let c = admin(&app, "alpha").await;
-    let (_, job) = upload(&app, &c, "alpha", "名册.csv", roster(&good_rows()), false).await;
-    commit(&app, &c, &job).await;
+    let (t, app, c, _) = alpha_with_roster(&["alpha"]).await;
     let sid: uuid::Uuid = sqlx::query_scalar("select id from students where student_no = '0001'")
         .fetch_one(&mut su(&t).await)
         .await
@@ -389,14 +391,7 @@ async fn status_changes_follow_the_state_machine_and_keep_a_history() {
 
 #[tokio::test]
 async fn staff_see_their_scope_reveal_needs_permission_and_another_school_sees_nothing() {
-    let t = TestDb::new().await;
-    district(&t.app, "d1").await;
-    school(&t.app, "d1", "alpha").await;
-    school(&t.app, "d1", "beta").await;
-    let app = TestApp::start(t.app.clone()).await;
-    let a = admin(&app, "alpha").await;
-    let (_, job) = upload(&app, &a, "alpha", "名册.csv", roster(&good_rows()), false).await;
-    commit(&app, &a, &job).await;
+    let (t, app, a, job) = alpha_with_roster(&["alpha", "beta"]).await;
     let sid: uuid::Uuid = sqlx::query_scalar("select id from students where student_no = '0003'")
         .fetch_one(&mut su(&t).await)
         .await
@@ -713,13 +708,7 @@ async fn a_transfer_moves_the_record_with_its_history_or_nothing_at_all() {
 /// last six characters of the ID number, under the lockout, and must set a real password.
 #[tokio::test]
 async fn imported_students_activate_on_first_sign_in_with_their_id_suffix() {
-    let t = TestDb::new().await;
-    district(&t.app, "d1").await;
-    school(&t.app, "d1", "alpha").await;
-    let app = TestApp::start(t.app.clone()).await;
-    let c = admin(&app, "alpha").await;
-    let (_, job) = upload(&app, &c, "alpha", "名册.csv", roster(&good_rows()), false).await;
-    commit(&app, &c, &job).await;
+    let (t, app, _, _) = alpha_with_roster(&["alpha"]).await;
     let pending: Vec<(String, String)> = sqlx::query_as(
         "select a.username, a.password_hash from school_accounts a join account_roles r
             on r.tenant_id = a.tenant_id and r.account_id = a.id
@@ -771,14 +760,7 @@ async fn imported_students_activate_on_first_sign_in_with_their_id_suffix() {
 /// A photo is an image checked by content, shown to those who may see the record only.
 #[tokio::test]
 async fn a_photo_is_kept_for_the_record_and_shown_only_within_reach() {
-    let t = TestDb::new().await;
-    district(&t.app, "d1").await;
-    school(&t.app, "d1", "alpha").await;
-    school(&t.app, "d1", "beta").await;
-    let app = TestApp::start(t.app.clone()).await;
-    let a = admin(&app, "alpha").await;
-    let (_, job) = upload(&app, &a, "alpha", "名册.csv", roster(&good_rows()), false).await;
-    commit(&app, &a, &job).await;
+    let (t, app, a, _) = alpha_with_roster(&["alpha", "beta"]).await;
     let sid: uuid::Uuid = sqlx::query_scalar("select id from students where student_no = '0001'")
         .fetch_one(&mut su(&t).await)
         .await

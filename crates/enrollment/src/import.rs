@@ -362,15 +362,9 @@ async fn write(
         .map_err(|e| AppError::Unavailable(format!("attachment storage: {e}")))?
         .ok_or_else(|| AppError::invalid("import_file_missing", m.t("import.file_missing")))?;
     let mut tx = db.tenant(tenant).await?;
-    let file_name: String = sqlx::query_scalar(
-        "select file_name from student_imports where tenant_id = $1 and id = $2",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?;
-    let create_missing: bool = sqlx::query_scalar(
-        "select create_missing_units from student_imports where tenant_id = $1 and id = $2",
+    let (file_name, create_missing): (String, bool) = sqlx::query_as(
+        "select file_name, create_missing_units from student_imports
+          where tenant_id = $1 and id = $2",
     )
     .bind(tenant.as_uuid())
     .bind(id)
