@@ -128,13 +128,23 @@ async fn ensure_template() -> String {
         let owner = pool_as(OWNER_ROLE, &building, 1).await;
         MIGRATOR.run(&owner).await.expect("migrations apply to an empty database");
         owner.close().await;
-        // A closed connection's backend can outlive the close by a moment on a busy machine,
-        // and a database with a session cannot be renamed: retry briefly.
+        // A closed connection's backend can outlive the close by a while on a busy machine
+        // (and an autovacuum worker may visit the new database), and a database with a
+        // session cannot be renamed. Nobody else may use the half-built template (we hold the
+        // lock), so end such sessions and retry.
         let rename = format!("alter database {building} rename to {template}");
         let mut tries = 0;
         while let Err(e) = admin.execute(rename.as_str()).await {
             tries += 1;
-            assert!(tries < 50, "publish template: {e}");
+            assert!(tries < 100, "publish template: {e}");
+            sqlx::query(
+                "select pg_terminate_backend(pid) from pg_stat_activity
+                  where datname = $1 and pid <> pg_backend_pid()",
+            )
+            .bind(&building)
+            .execute(&mut admin)
+            .await
+            .expect("end sessions on the half-built template");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }

@@ -154,3 +154,45 @@ async fn membership_in_a_role_that_bypasses_rls_fails_the_check() {
         )]
     );
 }
+
+/// The isolation policies read the tenant and district once per statement (an InitPlan), not
+/// once per row: a per-row `current_setting` call had doubled the cost of scanning a school's
+/// students (docs/benchmarks.md). The plan shape is asserted, not any timing.
+#[tokio::test]
+async fn the_policies_read_the_tenant_once_per_statement() {
+    let t = TestDb::new().await;
+    let tenant = uuid::Uuid::new_v4();
+    let mut tx = t.app.pool().begin().await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "explain (costs off) select count(*) from students where tenant_id = '{tenant}'"
+    ))
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("InitPlan"), "{plan}");
+    assert!(!plan.contains("current_setting"), "{plan}");
+    assert!(plan.contains("Filter: ((tenant_id = $0) OR (hashed SubPlan"), "{plan}");
+    // Planning took a lock on the table that the policy change below would wait for.
+    tx.rollback().await.unwrap();
+
+    // The per-row form is no longer an accepted isolation policy, so it cannot creep back.
+    t.owner
+        .execute(
+            "alter policy tenant_isolation on students using (tenant_id = xg_current_tenant())
+             with check (tenant_id = xg_current_tenant())",
+        )
+        .await
+        .unwrap();
+    let mut conn = t.app.pool().acquire().await.unwrap();
+    assert_eq!(
+        schema_problems(&mut conn).await.unwrap(),
+        ["table students: permissive policy tenant_isolation is not one of the isolation \
+          policies (it may admit other schools' rows)"]
+    );
+}

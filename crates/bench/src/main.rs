@@ -136,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
     if only.wants("rls") {
         eprintln!("== RLS overhead");
         let counselor = setup::account_id(&t.app, a, "counselor").await?;
-        for f in rls::run(&t.name, a.as_uuid(), counselor, seconds.div_ceil(3))? {
+        for f in rls::run(&t.name, a.as_uuid(), counselor, seconds.div_ceil(4))? {
             rows.push(Row {
                 case: format!("RLS overhead: {}", f.name),
                 ours: format!("{} ({:.0} tx/s)", ms(f.scoped_mean), f.scoped_tps),

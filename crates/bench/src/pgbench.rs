@@ -15,8 +15,17 @@ pub struct Conn<'a> {
     pub database: &'a str,
 }
 
-/// `clients` connections on `threads` threads for `seconds`; returns the latencies of every
-/// transaction and the transactions per second over the run.
+/// How pgbench sends statements: `Simple` parses and plans every statement each time;
+/// `Prepared` prepares each once per connection and then executes it, as the service does
+/// (sqlx prepares and caches every statement per pooled connection).
+#[derive(Clone, Copy)]
+pub enum Protocol {
+    Simple,
+    Prepared,
+}
+
+/// `clients` connections on `threads` threads for `seconds`, simple protocol; returns the
+/// latencies of every transaction and the transactions per second over the run.
 pub fn run(
     conn: &Conn<'_>,
     script: &str,
@@ -24,6 +33,22 @@ pub fn run(
     threads: u32,
     seconds: u64,
 ) -> anyhow::Result<(Latencies, f64)> {
+    run_with(conn, script, clients, threads, seconds, Protocol::Simple)
+}
+
+/// As `run`, with the protocol chosen.
+pub fn run_with(
+    conn: &Conn<'_>,
+    script: &str,
+    clients: u32,
+    threads: u32,
+    seconds: u64,
+    protocol: Protocol,
+) -> anyhow::Result<(Latencies, f64)> {
+    let mode = match protocol {
+        Protocol::Simple => "simple",
+        Protocol::Prepared => "prepared",
+    };
     let pgbench = std::env::var("XG_BENCH_PGBENCH").unwrap_or_else(|_| "pgbench".into());
     let port = std::env::var("XG_BENCH_PG_PORT")?;
     let dir: PathBuf = std::env::temp_dir().join(format!("xg-pgbench-{}", Uuid::new_v4()));
@@ -35,7 +60,7 @@ pub fn run(
         .env("PGPASSWORD", conn.password)
         .args(["-n", "-h", "127.0.0.1", "-p", &port, "-U", conn.user])
         .args(["-c", &clients.to_string(), "-j", &threads.to_string()])
-        .args(["-T", &seconds.to_string(), "-l", "--log-prefix", "tx"])
+        .args(["-T", &seconds.to_string(), "-M", mode, "-l", "--log-prefix", "tx"])
         .arg("-f")
         .arg(&script_path)
         .arg(conn.database)

@@ -2,13 +2,15 @@
 //! applies) and as the superuser (it bypasses RLS; the owner role cannot, because every tenant
 //! table has `force row level security`). Both transactions set the tenant the same way and
 //! both queries carry the explicit `tenant_id` filter, so the difference is the policy alone.
-//! Runs alternate (A B A B) and their transactions are pooled.
+//! Runs alternate (A B B A, four rounds) and their transactions are pooled. Statements are prepared, as the
+//! service runs them; one case repeats a lookup with the simple protocol, which plans every
+//! statement again, to show what planning the policies costs.
 
 use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::pgbench::{self, Conn};
+use crate::pgbench::{self, Conn, Protocol};
 use crate::sql;
 use crate::stats::Latencies;
 
@@ -25,19 +27,27 @@ fn measure(
     name: &'static str,
     script: &str,
     seconds: u64,
+    protocol: Protocol,
 ) -> anyhow::Result<RlsFigure> {
     let app = Conn { user: "xuegong_app", password: "xuegong_app", database };
     let sup = Conn { user: "postgres", password: "", database };
-    pgbench::run(&app, script, 2, 2, 2)?;
-    pgbench::run(&sup, script, 2, 2, 2)?;
+    pgbench::run_with(&app, script, 2, 2, 2, protocol)?;
+    pgbench::run_with(&sup, script, 2, 2, 2, protocol)?;
     let (mut a_times, mut b_times, mut a_tps, mut b_tps) = (Vec::new(), Vec::new(), 0.0, 0.0);
-    for _ in 0..2 {
-        let (a, ta) = pgbench::run(&app, script, 2, 2, seconds)?;
-        let (b, tb) = pgbench::run(&sup, script, 2, 2, seconds)?;
-        a_times.push(a.mean());
-        b_times.push(b.mean());
-        a_tps += ta / 2.0;
-        b_tps += tb / 2.0;
+    // A B B A A B B A: whichever side runs first in a pair is not always the same one, so a
+    // warm-up or drift effect falls on both sides alike.
+    for round in 0..4 {
+        let scoped_first = round % 2 == 0;
+        for side in [scoped_first, !scoped_first] {
+            let (conn, times, tps) = if side {
+                (&app, &mut a_times, &mut a_tps)
+            } else {
+                (&sup, &mut b_times, &mut b_tps)
+            };
+            let (lat, t) = pgbench::run_with(conn, script, 2, 2, seconds, protocol)?;
+            times.push(lat.mean());
+            *tps += t / 4.0;
+        }
     }
     let mean = |v: Vec<Duration>| Latencies::new(v).mean();
     Ok(RlsFigure {
@@ -67,9 +77,17 @@ pub fn run(
              and student_no = lpad(:n::text, 8, '0');\n"
         ))
     );
+    let prepared = Protocol::Prepared;
     Ok(vec![
-        measure(database, "list page query (counselor scope)", &page, seconds)?,
-        measure(database, "one student by number", &by_no, seconds)?,
-        measure(database, "count a school's 50,000 students", &count, seconds)?,
+        measure(database, "list page query (counselor scope)", &page, seconds, prepared)?,
+        measure(database, "one student by number", &by_no, seconds, prepared)?,
+        measure(database, "count a school's 50,000 students", &count, seconds, prepared)?,
+        measure(
+            database,
+            "one student by number, planned every time (simple protocol)",
+            &by_no,
+            seconds,
+            Protocol::Simple,
+        )?,
     ])
 }

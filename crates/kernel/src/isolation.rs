@@ -92,9 +92,12 @@ pub async fn schema_problems(conn: &mut PgConnection) -> Result<Vec<Problem>, sq
 /// The only permissive policies a tenant table may carry, as PostgreSQL prints them back.
 /// Anything else that admits rows (a careless `using (true)`, an edited tenant policy) is a
 /// hole, whatever its name. Restrictive policies only narrow access and are allowed.
-const TENANT_QUAL: &str = "(tenant_id = xg_current_tenant())";
+/// Both call their function inside a scalar subquery, so PostgreSQL evaluates it once per
+/// statement (an InitPlan) rather than once per row (migration 0040).
+const TENANT_QUAL: &str = "(tenant_id = ( SELECT xg_current_tenant() AS xg_current_tenant))";
 const DISTRICT_QUAL: &str = "(tenant_id IN ( SELECT s.id FROM schools s \
-                             WHERE (s.district_id = xg_current_district())))";
+                             WHERE (s.district_id = ( SELECT xg_current_district() AS \
+                             xg_current_district))))";
 
 /// Table, policy name, command, USING and WITH CHECK expressions.
 type PolicyRow = (String, String, String, Option<String>, Option<String>);
