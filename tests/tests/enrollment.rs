@@ -73,6 +73,11 @@ async fn upload(
 async fn commit(app: &TestApp, client: &reqwest::Client, job: &str) -> String {
     let (status, _) = post_form(app, client, job, &format!("{job}/commit"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "commit accepted");
+    commit_wait(app, client, job).await
+}
+
+/// Waits until a committing job is written or has failed.
+async fn commit_wait(app: &TestApp, client: &reqwest::Client, job: &str) -> String {
     for _ in 0..300 {
         let html = get(app, client, job).await.1;
         if !html.contains("正在写入") {
@@ -191,6 +196,64 @@ async fn a_clean_roster_previews_then_commits_whole_with_personal_data_sealed() 
     let (status, _) = post_form(&app, &c, &again, &format!("{again}/commit"), &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(count(&t, "alpha").await, 3);
+}
+
+/// Rows that reach the register after the preview never slip in: neither ones committed before
+/// the commit starts, nor ones another transaction writes while the commit runs. Either way the
+/// job fails with the count of problems and writes nothing.
+#[tokio::test]
+async fn rows_added_after_the_preview_are_refused_at_commit() {
+    let (t, app, c, _) = alpha_with_roster(&["alpha"]).await;
+    let extra = |no: &str, seq: &str| {
+        format!("{no},新生{no},男,2010-01-05,汉族,{},群众,高一(1)班,,", id("20100105", seq))
+    };
+    // Both previewed clean while the register held 0001-0003 only.
+    let (_, first) =
+        upload(&app, &c, "alpha", "a.csv", roster(&[extra("0004", "011")]), false).await;
+    let (_, second) = upload(
+        &app,
+        &c,
+        "alpha",
+        "b.csv",
+        roster(&[extra("0004", "011"), extra("0005", "013")]),
+        false,
+    )
+    .await;
+    assert!(get(&app, &c, &second).await.1.contains("发现 0 处问题"));
+    let html = commit(&app, &c, &first).await;
+    assert!(html.contains("导入完成：1 名学生"), "{html}");
+    let html = commit(&app, &c, &second).await;
+    assert!(html.contains("现在有 2 处问题，没有写入任何数据"), "{html}");
+    assert_eq!(count(&t, "alpha").await, 4, "0005 did not land without 0004");
+
+    // A student written by another transaction while the commit runs: the commit waits for it
+    // and then refuses, instead of failing with an internal error or landing a duplicate.
+    let (_, third) = upload(
+        &app,
+        &c,
+        "alpha",
+        "c.csv",
+        roster(&[extra("0006", "015"), extra("0007", "017")]),
+        false,
+    )
+    .await;
+    assert!(get(&app, &c, &third).await.1.contains("发现 0 处问题"));
+    let mut other = su(&t).await;
+    sqlx::query("begin").execute(&mut other).await.unwrap();
+    sqlx::query(
+        "insert into students (tenant_id, id, student_no, name)
+         select id, gen_random_uuid(), '0007', '并发写入' from schools where slug = 'alpha'",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let (status, _) = post_form(&app, &c, &third, &format!("{third}/commit"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    sqlx::query("commit").execute(&mut other).await.unwrap();
+    let html = commit_wait(&app, &c, &third).await;
+    assert!(html.contains("现在有 1 处问题，没有写入任何数据"), "{html}");
+    assert_eq!(count(&t, "alpha").await, 5, "only the concurrent row landed");
 }
 
 #[tokio::test]

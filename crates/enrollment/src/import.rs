@@ -1,8 +1,11 @@
 //! A roster import as a job: `stage` keeps the uploaded file in attachment storage and records
 //! the dry run; `commit` starts writing and returns at once; the writing happens in one
 //! transaction, so the register gets every row or none, while the job row reports progress
-//! from short side transactions the page can poll. The dry run is repeated inside the commit
-//! transaction, so rows added since the preview cannot slip in as duplicates.
+//! from short side transactions the page can poll. Rows added to the register since the preview
+//! cannot slip in: the commit places every row again in the org tree as it is now, and the
+//! unique indexes on student number and ID-number hash refuse a duplicate inside the writing
+//! transaction, even one another transaction writes meanwhile; the job then fails with the
+//! count of problems a fresh dry run finds, and nothing is written.
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -372,22 +375,37 @@ async fn write(
     .await?;
     let table = read_table(&file_name, &bytes)?;
     let key = keyring.for_school(&mut tx).await?;
-    let run = dry_run(&mut tx, &key, &table, create_missing).await?;
-    if !run.problems.is_empty() {
-        return Err(AppError::invalid(
-            "import_changed",
-            m.fmt("import.changed_since_preview", &[("count", &run.problems.len().to_string())]),
-        ));
+    // The row checks depend on the file alone, which is the one the preview checked; only the
+    // register can have changed. The org tree is read again here; duplicates against the
+    // register are left to the unique indexes, which also see rows written meanwhile.
+    let checked = preview(&table);
+    let mut tree = Tree::load(&mut tx).await?;
+    let (placements, new_units, placement_problems) = tree.place(&checked.drafts, create_missing);
+    if !checked.problems.is_empty() || !placement_problems.is_empty() {
+        drop(tx);
+        return Err(changed(db, keyring, tenant, &table, create_missing).await);
     }
-    store::insert_units(&mut tx, &run.new_units).await?;
-    let mut ids = Vec::with_capacity(run.drafts.len());
-    for (drafts, places) in run.drafts.chunks(store::CHUNK).zip(run.placements.chunks(store::CHUNK))
+    store::insert_units(&mut tx, &new_units).await?;
+    let (mut students, mut accounts) = (0usize, 0u64);
+    for (drafts, places) in checked.drafts.chunks(store::CHUNK).zip(placements.chunks(store::CHUNK))
     {
-        let written =
-            store::insert_students(&mut tx, &key, drafts, places, (actor.id, &actor.name)).await?;
-        crate::accounts::create_for(&mut tx, &written).await?;
-        ids.extend(written);
-        report_progress(db, tenant, id, ids.len()).await;
+        let by = (actor.id, actor.name.as_str());
+        match store::write_chunk(&mut tx, &key, drafts, places, by, true).await {
+            Ok((written, created)) => {
+                students += written.len();
+                accounts += created;
+            }
+            Err(e) if store::is_taken(&e) => {
+                drop(tx);
+                return Err(changed(db, keyring, tenant, &table, create_missing).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        report_progress(db, tenant, id, students).await;
+    }
+    if accounts > 0 {
+        // New accounts with a role: every instance must reload this school's policy.
+        xg_authz::enforcer::bump_policy(&mut tx).await?;
     }
     sqlx::query(
         "update student_imports set status = 'committed', processed_rows = $3,
@@ -396,19 +414,44 @@ async fn write(
     )
     .bind(tenant.as_uuid())
     .bind(id)
-    .bind(ids.len() as i32)
-    .bind(run.new_units.len() as i32)
+    .bind(students as i32)
+    .bind(new_units.len() as i32)
     .execute(tx.conn())
     .await?;
     xg_audit::record(
         &mut tx,
         actor,
         Change::new("students.import", file_name)
-            .after(serde_json::json!({ "students": ids.len(), "new_units": run.new_units.len() })),
+            .after(serde_json::json!({ "students": students, "new_units": new_units.len() })),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The refusal of a commit whose rows no longer fit the register, with the count of problems a
+/// fresh dry run (in its own transaction; the writing one is rolled back) finds now.
+async fn changed(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: TenantId,
+    table: &Table,
+    create_missing: bool,
+) -> AppError {
+    let count = async {
+        let mut tx = db.tenant(tenant).await?;
+        let key = keyring.for_school(&mut tx).await?;
+        let run = dry_run(&mut tx, &key, table, create_missing).await?;
+        Ok::<_, AppError>(run.problems.len())
+    };
+    match count.await {
+        Ok(count) => AppError::invalid(
+            "import_changed",
+            Catalog::zh()
+                .fmt("import.changed_since_preview", &[("count", &count.max(1).to_string())]),
+        ),
+        Err(e) => e,
+    }
 }
 
 /// Progress is written outside the import's transaction, so the page sees it while the rows
