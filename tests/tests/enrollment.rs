@@ -123,6 +123,18 @@ async fn count(t: &TestDb, slug: &str) -> i64 {
     .unwrap()
 }
 
+/// The id of alpha's unit `code`.
+async fn unit(t: &TestDb, code: &str) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "select u.id from org_units u join schools s on s.id = u.tenant_id
+          where s.slug = 'alpha' and u.code = $1",
+    )
+    .bind(code)
+    .fetch_one(&mut su(t).await)
+    .await
+    .unwrap()
+}
+
 async fn admin(app: &TestApp, slug: &str) -> reqwest::Client {
     let c = browser();
     sign_in_school(app, &c, slug, "admin", "initial-password-1").await;
@@ -469,6 +481,24 @@ async fn staff_see_their_scope_reveal_needs_permission_and_another_school_sees_n
     sign_in_school(&app, &counselor, "alpha", "counselor", "initial-password-2").await;
     let html = get(&app, &counselor, "/s/alpha/students").await.1;
     assert!(html.contains("张䶮") && html.contains("李𠮷") && !html.contains("王㒲"), "{html}");
+    // Its unit filter offers the units of its scope only; the admin's offers every unit.
+    let offered = |html: &str| -> Vec<String> {
+        let select = html.split_once("<select name=\"unit\">").unwrap().1;
+        let select = select.split_once("</select>").unwrap().0;
+        select
+            .split("<option value=\"")
+            .skip(2) // the empty choice ("any")
+            .filter_map(|o| Some(o.split_once('>')?.1.split_once('<')?.0.to_owned()))
+            .collect()
+    };
+    assert_eq!(offered(&html), ["高一(1)班"]);
+    let chosen =
+        get(&app, &counselor, &format!("/s/alpha/students?unit={}", unit(&t, "G1-C1").await))
+            .await
+            .1;
+    assert!(chosen.contains("selected>高一(1)班</option>"), "{chosen}");
+    let all = get(&app, &a, "/s/alpha/students").await.1;
+    assert_eq!(offered(&all), ["2025级", "高一(1)班", "高一(2)班"]);
     assert_eq!(
         get(&app, &counselor, &format!("/s/alpha/student/{sid}")).await.0,
         StatusCode::NOT_FOUND

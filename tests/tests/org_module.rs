@@ -84,6 +84,9 @@ async fn a_revoked_permission_reaches_a_second_instance_and_never_flips_back() {
     let counselor = browser();
     sign_in_school(&first, &counselor, "alpha", "counselor", "initial-password-2").await;
     assert_eq!(get(&second, &counselor, "/s/alpha/scope").await.0, StatusCode::OK, "warm cache");
+    // The menu is remembered with the policy it was computed from (warm it here too).
+    let (_, home) = get(&first, &counselor, "/s/alpha/home").await;
+    assert!(home.contains("我的管辖范围"), "menu before: {home}");
 
     let admin = browser();
     sign_in_school(&first, &admin, "alpha", "admin", "initial-password-1").await;
@@ -102,6 +105,8 @@ async fn a_revoked_permission_reaches_a_second_instance_and_never_flips_back() {
         StatusCode::FORBIDDEN,
         "at once here"
     );
+    let (_, home) = get(&first, &counselor, "/s/alpha/home").await;
+    assert!(!home.contains("我的管辖范围") && home.contains("组织机构"), "menu after: {home}");
 
     let mut seen = Vec::new();
     for _ in 0..40 {

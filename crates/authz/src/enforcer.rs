@@ -41,9 +41,47 @@ e = some(where (p.eft == allow))
 m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && keyMatch2(r.obj, p.obj) && r.act == p.act
 ";
 
+/// Answers remembered per loaded policy; a few thousand accounts and routes are active at once.
+const ANSWERS_CAPACITY: u64 = 10_000;
+
 struct Loaded {
     version: i64,
     enforcer: Enforcer,
+    /// Answers this enforcer already gave. Casbin evaluates its matcher script once per policy
+    /// line, hundreds per question, and a menu asks one question per catalogue permission; the
+    /// enforcer never changes once built, so its answers are remembered with it and dropped
+    /// with it when the policy version moves on or `POLICY_TTL` passes.
+    routes: Cache<(Uuid, String, String), bool>,
+    menus: Cache<Uuid, Arc<Vec<&'static str>>>,
+}
+
+impl Loaded {
+    fn new(version: i64, enforcer: Enforcer) -> Self {
+        Self {
+            version,
+            enforcer,
+            routes: Cache::builder().max_capacity(ANSWERS_CAPACITY).build(),
+            menus: Cache::builder().max_capacity(ANSWERS_CAPACITY).build(),
+        }
+    }
+
+    async fn allows(
+        &self,
+        school: &School,
+        account: Uuid,
+        method: &str,
+        path: &str,
+    ) -> anyhow::Result<bool> {
+        let key = (account, method.to_owned(), path.to_owned());
+        if let Some(hit) = self.routes.get(&key).await {
+            return Ok(hit);
+        }
+        let request =
+            (account.to_string(), school.id.to_string(), path.to_owned(), method.to_owned());
+        let allowed = self.enforcer.enforce(request)?;
+        self.routes.insert(key, allowed).await;
+        Ok(allowed)
+    }
 }
 
 #[derive(Clone)]
@@ -71,10 +109,7 @@ impl Authz {
         method: &str,
         path: &str,
     ) -> anyhow::Result<bool> {
-        let loaded = self.enforcer_for(school).await?;
-        let request =
-            (account.to_string(), school.id.to_string(), path.to_owned(), method.to_owned());
-        Ok(loaded.enforcer.enforce(request)?)
+        self.enforcer_for(school).await?.allows(school, account, method, path).await
     }
 
     /// The permissions `account` holds at `school` (for menus), in catalogue order.
@@ -83,14 +118,21 @@ impl Authz {
         school: &School,
         account: Uuid,
     ) -> anyhow::Result<Vec<&'static str>> {
+        let loaded = self.enforcer_for(school).await?;
+        if let Some(hit) = loaded.menus.get(&account).await {
+            return Ok(hit.as_ref().clone());
+        }
         let mut out = Vec::new();
         for p in PERMISSIONS {
             let (method, path) = p.routes[0];
             let concrete = path.replace(":id", "x").replace(":key", "x");
-            if self.allows(school, account, method, &concrete).await? {
+            // Straight to casbin: these probe paths are not worth a place among real routes.
+            let request = (account.to_string(), school.id.to_string(), concrete, method.to_owned());
+            if loaded.enforcer.enforce(request)? {
                 out.push(p.key);
             }
         }
+        loaded.menus.insert(account, Arc::new(out.clone())).await;
         Ok(out)
     }
 
@@ -175,7 +217,7 @@ async fn load(db: &Db, school: &School) -> anyhow::Result<Loaded> {
     let (grants, members) = (grants.0, members.0);
 
     let enforcer = build(school, &grants, &members).await?;
-    Ok(Loaded { version, enforcer })
+    Ok(Loaded::new(version, enforcer))
 }
 
 /// Builds a school's enforcer from its grants and role memberships. Permissions of

@@ -53,24 +53,27 @@ pub struct ScopedUnit {
     pub depth: i16,
 }
 
+/// The assigned units of account `$2` at school `$1` and every unit below them, by depth and code.
+/// Public so the benchmark's pgbench baseline runs the very statement.
+pub const UNITS_IN_SCOPE: &str = "
+    with recursive scope(id) as (
+        select org_unit_id from staff_scopes where tenant_id = $1 and account_id = $2
+        union
+        select u.id from org_units u join scope s on u.parent_id = s.id where u.tenant_id = $1
+    )
+    select u.id, u.code, u.name, u.depth from org_units u join scope s on s.id = u.id
+     where u.tenant_id = $1 order by u.depth, u.code";
+
 /// The assigned units and every unit below them.
 pub async fn units_in_scope(
     tx: &mut TenantTx,
     account: Uuid,
 ) -> Result<Vec<ScopedUnit>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, i16)> = sqlx::query_as(
-        "with recursive scope(id) as (
-             select org_unit_id from staff_scopes where tenant_id = $1 and account_id = $2
-             union
-             select u.id from org_units u join scope s on u.parent_id = s.id where u.tenant_id = $1
-         )
-         select u.id, u.code, u.name, u.depth from org_units u join scope s on s.id = u.id
-          where u.tenant_id = $1 order by u.depth, u.code",
-    )
-    .bind(tx.tenant().as_uuid())
-    .bind(account)
-    .fetch_all(tx.conn())
-    .await?;
+    let rows: Vec<(Uuid, String, String, i16)> = sqlx::query_as(UNITS_IN_SCOPE)
+        .bind(tx.tenant().as_uuid())
+        .bind(account)
+        .fetch_all(tx.conn())
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(id, code, name, depth)| ScopedUnit { id, code, name, depth })

@@ -1,9 +1,10 @@
 //! The SQL the student list page issues for one request, with its parameters inlined, for the
 //! pgbench baselines. It mirrors `xg_enrollment::search::search` (whose scope CTE and filters
-//! are the product's own constant), `xg_authz::grants::of_account` and
-//! `xg_tenancy::org::list_units`; keep it in step with them.
+//! are the product's own constant), `xg_authz::grants::of_account` and, for a counselor's unit
+//! filter, `xg_authz::scope::units_in_scope` (also the product's constant); keep it in step.
 
 use uuid::Uuid;
+use xg_authz::scope::UNITS_IN_SCOPE;
 use xg_enrollment::search::{PAGE_SIZE, SCOPED_STUDENTS};
 
 use crate::pgbench::{inline, one_line};
@@ -52,15 +53,8 @@ pub fn list_page_script(tenant: Uuid, account: Uuid) -> String {
           where ar.tenant_id = $1 and ar.account_id = $2",
         &[&t, &uuid_lit(account)],
     ));
-    let units = one_line(&inline(
-        "select u.id, u.parent_id, u.depth, u.code, u.name, u.leader_account_id, a.display_name,
-                u.office_phone, u.office_location
-           from org_units u
-           left join school_accounts a on a.tenant_id = u.tenant_id and a.id = u.leader_account_id
-          where u.tenant_id = $1
-          order by u.depth, u.code",
-        &[&t],
-    ));
+    // The counselor's unit filter offers the units of their scope (`list::unit_choices`).
+    let units = one_line(&inline(UNITS_IN_SCOPE, &[&t, &uuid_lit(account)]));
     format!(
         "begin;\n{}{grants}{}{units}commit;\n",
         set_tenant(tenant),

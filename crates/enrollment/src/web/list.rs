@@ -5,10 +5,12 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
 use xg_audit::Change;
 use xg_kernel::AppError;
+use xg_kernel::TenantTx;
 use xg_kernel::i18n::Catalog;
-use xg_tenancy::org::{OrgUnit, list_units};
+use xg_tenancy::org::list_units;
 use xg_web::chrome::Chrome;
 use xg_web::client::{ClientAddr, actor};
 use xg_web::{AppState, SchoolUser, error_page, render};
@@ -16,7 +18,7 @@ use xg_web::{AppState, SchoolUser, error_page, render};
 use super::reach_of;
 use crate::export;
 use crate::reference::{ethnic_names, political_names};
-use crate::search::{Filter, Page, search};
+use crate::search::{Filter, Page, Reach, search};
 use crate::status::Status;
 
 #[derive(Template)]
@@ -26,11 +28,41 @@ struct ListPage {
     chrome: Chrome,
     filter: Filter,
     page: Page,
-    units: Vec<OrgUnit>,
+    units: Vec<UnitChoice>,
     statuses: Vec<(&'static str, String)>,
     ethnicities: Vec<&'static str>,
     politicals: Vec<&'static str>,
     query: String,
+}
+
+/// An entry of the unit drop-down.
+struct UnitChoice {
+    id: Uuid,
+    name: String,
+    selected: bool,
+}
+
+/// The units the filter offers: those whose students the search can return. Staff with a
+/// scope get their units and the units below them (a unit outside would always find nobody);
+/// whole-school reach gets every unit of the school.
+async fn unit_choices(
+    tx: &mut TenantTx,
+    reach: Reach,
+    filter: &Filter,
+) -> Result<Vec<UnitChoice>, sqlx::Error> {
+    let units: Vec<(Uuid, String)> = match reach {
+        Reach::WholeSchool => list_units(tx).await?.into_iter().map(|u| (u.id, u.name)).collect(),
+        Reach::Scope(account) => xg_authz::scope::units_in_scope(tx, account)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect(),
+    };
+    let chosen = Uuid::parse_str(filter.unit.trim()).ok();
+    Ok(units
+        .into_iter()
+        .map(|(id, name)| UnitChoice { id, name, selected: chosen == Some(id) })
+        .collect())
 }
 
 /// The filter as a query string, for paging and export links.
@@ -72,7 +104,7 @@ pub async fn page(
         let key = state.keyring()?.for_school(&mut tx).await?;
         let reach = reach_of(&mut tx, user.claims.sub).await?;
         let page = search(&mut tx, &key, reach, &filter).await?;
-        let units = list_units(&mut tx).await?;
+        let units = unit_choices(&mut tx, reach, &filter).await?;
         tx.commit().await?;
         Ok::<_, AppError>((page, units))
     };
