@@ -1,6 +1,7 @@
 //! The student list page under 64 concurrent clients on loopback, against pgbench running the
 //! page's SQL over as many connections as the service's pool holds. The service runs as a
-//! child process (`xg-bench serve`), so its peak RSS is its own.
+//! child process (`xg-bench serve`), so its peak RSS is its own. pgbench prepares its
+//! statements, as the service's sqlx pool does, so neither side pays planning on every request.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use xg_kernel::{Db, TenantId};
 use xuegong::AppState;
 use xuegong::session::SessionKeys;
 
-use crate::pgbench::{self, Conn};
+use crate::pgbench::{self, Conn, Protocol};
 use crate::stats::Latencies;
 use crate::{setup, sql};
 
@@ -158,8 +159,8 @@ pub async fn run(
     let counselor = setup::account_id(&t.app, tenant, "counselor").await?;
     let script = sql::list_page_script(tenant.as_uuid(), counselor);
     let conn = Conn { user: "xuegong_app", password: "xuegong_app", database: &t.name };
-    pgbench::run(&conn, &script, pool, 2, 3)?;
-    let (base_lat, base_tps) = pgbench::run(&conn, &script, pool, 2, seconds)?;
+    pgbench::run(&conn, &script, pool, 2, 3, Protocol::Prepared)?;
+    let (base_lat, base_tps) = pgbench::run(&conn, &script, pool, 2, seconds, Protocol::Prepared)?;
     eprintln!("  pgbench: {base_tps:.0} tps, p99 {:.1?}", base_lat.pct(99.0));
     Ok(LoadFigures {
         rps,

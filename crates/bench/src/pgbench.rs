@@ -24,20 +24,9 @@ pub enum Protocol {
     Prepared,
 }
 
-/// `clients` connections on `threads` threads for `seconds`, simple protocol; returns the
-/// latencies of every transaction and the transactions per second over the run.
+/// `clients` connections on `threads` threads for `seconds`, sending statements as `protocol`
+/// says; returns the latencies of every transaction and the transactions per second over the run.
 pub fn run(
-    conn: &Conn<'_>,
-    script: &str,
-    clients: u32,
-    threads: u32,
-    seconds: u64,
-) -> anyhow::Result<(Latencies, f64)> {
-    run_with(conn, script, clients, threads, seconds, Protocol::Simple)
-}
-
-/// As `run`, with the protocol chosen.
-pub fn run_with(
     conn: &Conn<'_>,
     script: &str,
     clients: u32,

@@ -31,8 +31,8 @@ fn measure(
 ) -> anyhow::Result<RlsFigure> {
     let app = Conn { user: "xuegong_app", password: "xuegong_app", database };
     let sup = Conn { user: "postgres", password: "", database };
-    pgbench::run_with(&app, script, 2, 2, 2, protocol)?;
-    pgbench::run_with(&sup, script, 2, 2, 2, protocol)?;
+    pgbench::run(&app, script, 2, 2, 2, protocol)?;
+    pgbench::run(&sup, script, 2, 2, 2, protocol)?;
     let (mut a_times, mut b_times, mut a_tps, mut b_tps) = (Vec::new(), Vec::new(), 0.0, 0.0);
     // A B B A A B B A: whichever side runs first in a pair is not always the same one, so a
     // warm-up or drift effect falls on both sides alike.
@@ -44,7 +44,7 @@ fn measure(
             } else {
                 (&sup, &mut b_times, &mut b_tps)
             };
-            let (lat, t) = pgbench::run_with(conn, script, 2, 2, seconds, protocol)?;
+            let (lat, t) = pgbench::run(conn, script, 2, 2, seconds, protocol)?;
             times.push(lat.mean());
             *tps += t / 4.0;
         }
