@@ -31,25 +31,34 @@ end
 $$;
 revoke all on function xg_isolate(regclass, boolean) from public;
 
--- Recreate the policies of every table that has them through the function above, in this one
--- transaction, so no moment exists where a table is without its policy.
+-- Recreate both policies on every table that has them, in this one transaction, so no moment
+-- exists where a table is without its policy.
 do $$
 declare
     t record;
 begin
     for t in
-        select c.oid::regclass as tbl, bool_or(p.polname = 'district_read') as district_readable
+        select c.oid::regclass as tbl, p.polname::text as name
           from pg_policy p
           join pg_class c on c.oid = p.polrelid
           join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = current_schema()
            and p.polname in ('tenant_isolation', 'district_read')
-         group by c.oid
-         order by 1
+         order by 1, 2
     loop
-        execute format('drop policy if exists tenant_isolation on %s', t.tbl);
-        execute format('drop policy if exists district_read on %s', t.tbl);
-        perform xg_isolate(t.tbl, t.district_readable);
+        execute format('drop policy %I on %s', t.name, t.tbl);
+        if t.name = 'tenant_isolation' then
+            execute format(
+                'create policy tenant_isolation on %s for all
+                     using (tenant_id = (select xg_current_tenant()))
+                     with check (tenant_id = (select xg_current_tenant()))', t.tbl);
+        else
+            execute format(
+                'create policy district_read on %s for select
+                     using (tenant_id in (select s.id from schools s
+                                          where s.district_id = (select xg_current_district())))',
+                t.tbl);
+        end if;
     end loop;
 end
 $$;
